@@ -1,0 +1,1 @@
+"""Model loading, prompt templates, the embedded tiny base model, checkpoints."""

@@ -1,0 +1,63 @@
+"""Records that pass between stages. Shapes are given in field comments: B prompts, G samples per
+prompt, T completion tokens."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+VerdictStatus = Literal["correct", "incorrect", "unverifiable"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One task instance. `answer` is the gold answer in whatever form the task's verify() wants."""
+
+    id: str
+    question: str
+    answer: Any
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The verifier's judgement of one response.
+
+    `score` is the accuracy reward in [0, 1] (1.0 when correct for exact tasks; partial credit where a
+    task defines it). `status` is tri-state: "unverifiable" means the checker could not decide (a
+    timeout, an unparsable gold), which callers count separately from "incorrect".
+    """
+
+    status: VerdictStatus
+    score: float
+    extracted: str | None
+    reason: str = ""
+
+    @property
+    def correct(self) -> bool:
+        return self.status == "correct"
+
+
+@dataclass
+class Completion:
+    """One sampled completion of one prompt."""
+
+    prompt_index: int  # index into the step's prompt list
+    token_ids: list[int]  # completion tokens only, EOS/stop token included when one was produced
+    text: str  # decoded completion, stop string included
+    finish_reason: Literal["stop", "length"]
+    logprobs: list[float] | None = None  # sampling logprobs per token, when the generator returns them
+    policy_version: int = 0  # weights version that produced it (distributed rollouts tag it)
+
+
+@dataclass
+class Rollout:
+    """A scored step's worth of completions, grouped: completions[i*G:(i+1)*G] answer prompts[i]."""
+
+    problems: list[Problem]  # [B]
+    prompt_ids: list[list[int]]  # [B][prompt length]
+    completions: list[Completion]  # [B*G]
+    rewards: list[float]  # [B*G] combined reward
+    reward_components: dict[str, list[float]]  # name -> [B*G]
+    verdicts: list[Verdict]  # [B*G]
+    group_size: int  # G

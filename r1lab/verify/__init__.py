@@ -1,0 +1,1 @@
+"""Verifiers: answer extraction, math equivalence (killable workers), the code sandbox."""
