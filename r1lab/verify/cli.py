@@ -1,0 +1,17 @@
+"""`r1lab verify KIND ...`: the project's verifiers from the shell. Each verifier module listed here
+exposes `register_verify(subparsers)` for its KIND."""
+
+from __future__ import annotations
+
+import importlib
+
+VERIFY_MODULES = [
+    "r1lab.verify.math",
+]
+
+
+def register(sub) -> None:
+    parser = sub.add_parser("verify", help="check responses with r1lab's verifiers (math, code)")
+    kinds = parser.add_subparsers(dest="kind", metavar="KIND", required=True)
+    for name in VERIFY_MODULES:
+        importlib.import_module(name).register_verify(kinds)
