@@ -44,7 +44,7 @@ class Completion:
 
     prompt_index: int  # index into the step's prompt list
     token_ids: list[int]  # completion tokens only, EOS/stop token included when one was produced
-    text: str  # decoded completion, stop string included
+    text: str  # decoded completion without special tokens (EOS), stop string included
     finish_reason: Literal["stop", "length"]
     logprobs: list[float] | None = None  # sampling logprobs per token, when the generator returns them
     policy_version: int = 0  # weights version that produced it (distributed rollouts tag it)

@@ -70,7 +70,7 @@ class HFGenerator:
             cut = first_stop_cut(self.tokenizer, tokens, params.stop)
             if cut is not None:
                 tokens, finish = tokens[:cut], "stop"
-        text = self.tokenizer.decode(tokens, skip_special_tokens=False)
+        text = self.tokenizer.decode(tokens, skip_special_tokens=True)
         return Completion(prompt_index=prompt_index, token_ids=tokens, text=text, finish_reason=finish)
 
 

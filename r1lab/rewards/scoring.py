@@ -1,0 +1,31 @@
+"""Score a step's completions: verify each against its problem, compute rule rewards, combine.
+Runs wherever the completions are (the trainer process, or a rollout worker)."""
+
+from __future__ import annotations
+
+from r1lab.rewards import accuracy_reward, combine, format_reward
+from r1lab.types import Completion, Problem, Rollout
+
+
+def score_completions(
+    task,
+    problems: list[Problem],
+    prompt_ids: list[list[int]],
+    completions: list[Completion],
+    group_size: int,
+    weights: dict[str, float],
+) -> Rollout:
+    verdicts = [task.verify(problems[c.prompt_index], c.text) for c in completions]
+    components = {
+        "accuracy": [accuracy_reward(v) for v in verdicts],
+        "format": [format_reward(c.text) for c in completions],
+    }
+    return Rollout(
+        problems=problems,
+        prompt_ids=prompt_ids,
+        completions=completions,
+        rewards=combine(components, weights),
+        reward_components=components,
+        verdicts=verdicts,
+        group_size=group_size,
+    )

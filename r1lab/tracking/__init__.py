@@ -1,0 +1,1 @@
+"""Run directory records: metrics.jsonl, samples.jsonl, summary.json, plots."""

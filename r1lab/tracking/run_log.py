@@ -1,0 +1,55 @@
+"""The run directory's append-only records.
+
+RUN/metrics.jsonl  one JSON object per training step (and eval rows, marked "eval/...")
+RUN/samples.jsonl  a bounded sample of completions per step, for reading what the model says
+RUN/summary.json   the run's headline numbers
+On resume, rows past the checkpoint's step are dropped first so no step is logged twice.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # JSON has no NaN; a null is honest about a missing value
+    return value
+
+
+class RunLog:
+    def __init__(self, run_dir: Path):
+        self.dir = Path(run_dir)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.metrics_path = self.dir / "metrics.jsonl"
+        self.samples_path = self.dir / "samples.jsonl"
+
+    def truncate_after(self, step: int) -> None:
+        """Keep only rows with step <= `step` (resume from a checkpoint taken at `step`)."""
+        for path in (self.metrics_path, self.samples_path):
+            if not path.exists():
+                continue
+            kept = [line for line in path.read_text().splitlines() if line and json.loads(line)["step"] <= step]
+            path.write_text("".join(line + "\n" for line in kept))
+
+    def log_metrics(self, row: dict[str, Any]) -> None:
+        with self.metrics_path.open("a") as f:
+            f.write(json.dumps({k: _clean(v) for k, v in row.items()}) + "\n")
+
+    def log_samples(self, rows: list[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        with self.samples_path.open("a") as f:
+            for row in rows:
+                f.write(json.dumps(row) + "\n")
+
+    def write_summary(self, summary: dict[str, Any]) -> None:
+        (self.dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+
+    def read_metrics(self) -> list[dict[str, Any]]:
+        if not self.metrics_path.exists():
+            return []
+        return [json.loads(line) for line in self.metrics_path.read_text().splitlines() if line]
