@@ -87,10 +87,14 @@ def save_plain(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, out: 
 def load_tokenizer(name_or_path: str) -> PreTrainedTokenizerBase:
     path = resolve_model(name_or_path)
     tokenizer = AutoTokenizer.from_pretrained(path)
-    if tokenizer.pad_token_id is None:
-        # Pad must not be EOS where labels are built from it (SFT); for RL the mask makes it moot,
-        # but we still prefer a distinct token when the vocabulary has one.
-        tokenizer.pad_token = tokenizer.unk_token or tokenizer.eos_token
+    if tokenizer.pad_token_id is None or tokenizer.pad_token_id == tokenizer.eos_token_id:
+        # Pad must not be EOS: SFT would then mask the EOS labels and the model never learns to stop
+        # (GUIDE section 4). Take a distinct token the vocabulary already has; fall back to EOS only
+        # when there is none (RL masks padding, so it is harmless there).
+        vocab = tokenizer.get_vocab()
+        candidates = [tokenizer.unk_token, "<|endoftext|>", "<pad>", "<|pad|>"]
+        distinct = [t for t in candidates if t and t in vocab and vocab[t] != tokenizer.eos_token_id]
+        tokenizer.pad_token = distinct[0] if distinct else tokenizer.eos_token
     return tokenizer
 
 

@@ -69,7 +69,7 @@ def build_setup(cfg: ZeroConfig, model_path: str | None = None) -> Setup:
     return Setup(
         cfg=cfg, model=model, tokenizer=tokenizer, ref_model=ref_model, task=task,
         template=choose_template(cfg.template, tokenizer),
-        generator=make_generator("hf", model, tokenizer),
+        generator=make_generator(cfg.generator, model, tokenizer),
         optimizer=optimizer, scheduler=scheduler,
         train_problems=task.problems("train", cfg.train_problems, cfg.seed),
         eval_problems=task.problems("test", cfg.eval_problems, cfg.seed),
