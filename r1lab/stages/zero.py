@@ -77,8 +77,31 @@ def build_setup(cfg: ZeroConfig, model_path: str | None = None) -> Setup:
 
 
 def encode_prompts(s: Setup, problems: list[Problem]) -> list[list[int]]:
-    texts = [render_prompt(s.template, s.task.prompt(p), s.tokenizer, s.task.chat_instruction) for p in problems]
-    return [s.tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts]
+    return encode_task_prompts(s.tokenizer, s.template, s.task, problems)
+
+
+def encode_task_prompts(tokenizer, template: str, task, problems: list[Problem]) -> list[list[int]]:
+    texts = [render_prompt(template, task.prompt(p), tokenizer, task.chat_instruction) for p in problems]
+    return [tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts]
+
+
+def step_problems(cfg: ZeroConfig, train_problems: list[Problem], step: int) -> list[Problem]:
+    """A seeded draw per step, so a resumed run (or a set of rollout workers) sees the same prompts."""
+    rng = random.Random(f"{cfg.seed}-prompts-{step}")
+    return rng.sample(train_problems, min(cfg.prompts_per_step, len(train_problems)))
+
+
+def make_rollout(generator, tokenizer, template: str, task, problems: list[Problem], cfg: ZeroConfig,
+                 step: int) -> Rollout:
+    """Phases 1-3 of a step for some prompts: encode, sample G completions each, score them. This is
+    the unit of work a rollout worker does in the distributed setting."""
+    prompt_ids = encode_task_prompts(tokenizer, template, task, problems)
+    params = SamplingParams(n=cfg.samples_per_prompt, max_new_tokens=cfg.max_new_tokens,
+                            temperature=cfg.temperature, top_p=cfg.top_p, top_k=cfg.top_k,
+                            stop=stop_strings(template), seed=cfg.seed * 100_003 + step)
+    completions = generator.generate(prompt_ids, params)
+    return score_completions(task, problems, prompt_ids, completions, cfg.samples_per_prompt,
+                             cfg.rewards.model_dump())
 
 
 def held_out_eval(s: Setup, step: int) -> dict[str, float]:
@@ -163,25 +186,16 @@ def run_zero(cfg: ZeroConfig, run_dir: Path, resume: bool = False, progress: boo
         iterations=cfg.iterations_per_batch, micro_batch_size=cfg.micro_batch_size,
         max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature, max_grad_norm=cfg.max_grad_norm,
     )
-    weights = cfg.rewards.model_dump()
     bar = tqdm(range(start_step, cfg.steps), initial=start_step, total=cfg.steps, desc="zero",
                disable=not progress, dynamic_ncols=True)
     for step in bar:
         t0 = time.perf_counter()
-        # 1. Prompts: a seeded draw per step, so a resumed run sees the same prompts.
-        rng = random.Random(f"{cfg.seed}-prompts-{step}")
-        problems = rng.sample(s.train_problems, min(cfg.prompts_per_step, len(s.train_problems)))
-        prompt_ids = encode_prompts(s, problems)
-
-        # 2. Rollout: G samples per prompt at the training temperature.
-        params = SamplingParams(n=cfg.samples_per_prompt, max_new_tokens=cfg.max_new_tokens,
-                                temperature=cfg.temperature, top_p=cfg.top_p, top_k=cfg.top_k,
-                                stop=stop_strings(s.template), seed=cfg.seed * 100_003 + step)
-        completions = s.generator.generate(prompt_ids, params)
+        # 1-3. Prompts (a seeded draw), rollout (G samples each at the training temperature) and
+        # reward (the task's verifier plus the format rule).
+        problems = step_problems(cfg, s.train_problems, step)
+        rollout = make_rollout(s.generator, s.tokenizer, s.template, s.task, problems, cfg, step)
+        completions, prompt_ids = rollout.completions, rollout.prompt_ids
         t_rollout = time.perf_counter() - t0
-
-        # 3. Reward: the task's verifier plus the format rule.
-        rollout = score_completions(s.task, problems, prompt_ids, completions, cfg.samples_per_prompt, weights)
 
         # 4. Advantage: group-relative; masks for truncation and zero-variance groups.
         rewards = torch.tensor(rollout.rewards, dtype=torch.float32)
@@ -210,7 +224,8 @@ def run_zero(cfg: ZeroConfig, run_dir: Path, resume: bool = False, progress: boo
         if cfg.beta == 0:
             row.pop("kl")
         log.log_metrics(row)
-        log.log_samples(sample_rows(rollout, step + 1, rollout.rewards, cfg.log_samples_per_step, rng))
+        log.log_samples(sample_rows(rollout, step + 1, rollout.rewards, cfg.log_samples_per_step,
+                                    random.Random(f"{cfg.seed}-samples-{step}")))
         bar.set_postfix(acc=f"{row['accuracy']:.2f}", len=f"{row['response_length_mean']:.0f}",
                         reward=f"{row['reward_mean']:.2f}")
         if cfg.eval_every and (step + 1) % cfg.eval_every == 0:
