@@ -78,9 +78,17 @@ def print_table(summary: dict, run_dir: Path) -> None:
     print(f"wall time {summary['wall_s']:.0f} s; plots in {run_dir / 'plots'}; model in {summary['final_model']}")
 
 
+def fresh_run_dir(root: Path, name: str) -> Path:
+    """runs/demo, else runs/demo-2, -3, ...: a second `make demo` never mixes with the first."""
+    candidate, k = root / name, 2
+    while candidate.exists():
+        candidate, k = root / f"{name}-{k}", k + 1
+    return candidate
+
+
 def register(sub) -> None:
     p = sub.add_parser("demo", help="R1-Zero on the embedded tiny base model, end to end on a CPU")
-    p.add_argument("--out", default="runs/demo", help="run directory (default runs/demo)")
+    p.add_argument("--out", help="run directory (default: runs/demo, or runs/demo-N if that is taken)")
     p.add_argument("--config", help="YAML config file")
     p.add_argument("--steps", type=int)
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
@@ -90,5 +98,5 @@ def register(sub) -> None:
 
 def _run(args) -> int:
     cfg = load_config(ZeroConfig, args.config, args.overrides, steps=args.steps)
-    run_demo(cfg, Path(args.out), resume=args.resume)
+    run_demo(cfg, Path(args.out) if args.out else fresh_run_dir(Path("runs"), "demo"), resume=args.resume)
     return 0

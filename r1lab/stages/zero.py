@@ -164,6 +164,8 @@ def check_resume_config(run_dir: Path, cfg: ZeroConfig) -> None:
 
 def run_zero(cfg: ZeroConfig, run_dir: Path, resume: bool = False, progress: bool = True) -> dict:
     run_dir = Path(run_dir)
+    if not resume and (run_dir / "metrics.jsonl").exists():
+        raise ConfigError(f"{run_dir} already holds a run; pass --resume to continue it or choose another --out")
     log = RunLog(run_dir)
     ckpt_root = run_dir / "checkpoints"
     start_step, model_path = 0, None
