@@ -1,5 +1,6 @@
 """The one sampling-and-scoring path for held-out evaluation, used by `r1lab eval` and by the training
-stages (periodic eval, the demo's before/after). Generator-agnostic: it takes encoded prompts.
+stages (periodic eval, the demo's before/after). Generator-agnostic: it takes encoded prompts and any
+object with `generate(prompt_ids, SamplingParams) -> list[Completion]`.
 
 NOTE for maintainers: stages/zero.py calls evaluate_problems(...) and summarize(...) with the
 signatures below; keep them (extend with keyword arguments only).
@@ -7,9 +8,12 @@ signatures below; keep them (extend with keyword arguments only).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from r1lab.evaluation.metrics import cons_at_k, length_stats, mean_with_ci, pass_at_k
 from r1lab.generation import SamplingParams
+from r1lab.models.templates import render_prompt
 from r1lab.rewards import format_reward
 from r1lab.types import Problem, Verdict
 
@@ -27,25 +31,49 @@ class ProblemResult:
         return [v.correct for v in self.verdicts]
 
 
+def encode_prompts(tokenizer, task, problems: list[Problem], template: str) -> list[list[int]]:
+    """Prompt token ids: the task's question in the chosen template (chat: with the task's
+    instruction, e.g. R1's \\boxed{} directive for math)."""
+    texts = [render_prompt(template, task.prompt(p), tokenizer, task.chat_instruction) for p in problems]
+    return [tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts]
+
+
+def verify_all(task, problems: list[Problem], texts: list[str]) -> list[Verdict]:
+    """Verdicts for (problem, text) pairs, in one batch when the task can (math: parallel workers)."""
+    if hasattr(task, "verify_many"):
+        return task.verify_many(problems, texts)
+    return [task.verify(p, t) for p, t in zip(problems, texts)]
+
+
 def evaluate_problems(
     generator, task, problems: list[Problem], prompt_ids: list[list[int]], *, n: int, temperature: float,
     top_p: float, max_new_tokens: int, stop: list[str], seed: int, batch_prompts: int = 16,
+    on_batch: Callable[[list[ProblemResult]], None] | None = None,
 ) -> list[ProblemResult]:
+    """n samples per problem, scored by the task's verifier. Sampling is seeded per batch of prompts
+    (seed + index of the batch's first problem). `on_batch` sees each batch's results as soon as they
+    are scored (the eval command appends them to disk, which makes it resumable)."""
     results: list[ProblemResult] = []
     for start in range(0, len(problems), batch_prompts):
         chunk = problems[start:start + batch_prompts]
         params = SamplingParams(n=n, max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p,
                                 stop=stop, seed=seed + start)
         completions = generator.generate(prompt_ids[start:start + batch_prompts], params)
+        owners = [chunk[i // n] for i in range(len(completions))]
+        verdicts = verify_all(task, owners, [c.text for c in completions])
+        batch = []
         for i, problem in enumerate(chunk):
             group = completions[i * n:(i + 1) * n]
-            results.append(ProblemResult(
+            batch.append(ProblemResult(
                 problem=problem,
                 texts=[c.text for c in group],
-                verdicts=[task.verify(problem, c.text) for c in group],
+                verdicts=verdicts[i * n:(i + 1) * n],
                 lengths=[len(c.token_ids) for c in group],
                 finish_reasons=[c.finish_reason for c in group],
             ))
+        if on_batch is not None:
+            on_batch(batch)
+        results.extend(batch)
     return results
 
 
@@ -60,3 +88,48 @@ def summarize(results: list[ProblemResult], seed: int = 0) -> dict[str, float]:
         "response_length_mean": sum(lengths) / max(1, len(lengths)),
         "problems": len(results),
     }
+
+
+def exact_equivalence(a: str, b: str) -> bool:
+    return a.strip() == b.strip()
+
+
+def report(results: list[ProblemResult], ks: list[int], equivalent: Callable[[str, str], bool] | None = None,
+           seed: int = 0) -> dict:
+    """The full eval report: pass@1, pass@k (unbiased estimator), cons@k (majority vote over classes
+    of equivalent answers among the first k samples), each with a bootstrap 95% interval over
+    problems; verdict counts and response-length statistics. ks larger than n are skipped."""
+    if not results:
+        raise ValueError("no results to report")
+    n = min(len(r.verdicts) for r in results)
+    equivalent = _memoized(equivalent or exact_equivalence)
+    counts = [sum(r.correct[:n]) for r in results]
+    out: dict = {"problems": len(results), "n": n,
+                 "pass@1": mean_with_ci([c / n for c in counts], seed=seed), "pass@k": {}, "cons@k": {}}
+    for k in sorted(set(ks)):
+        if k > n:
+            continue
+        out["pass@k"][str(k)] = mean_with_ci([pass_at_k(n, c, k) for c in counts], seed=seed)
+        votes = [float(cons_at_k([v.extracted for v in r.verdicts[:k]], r.correct[:k], equivalent))
+                 for r in results]
+        out["cons@k"][str(k)] = mean_with_ci(votes, seed=seed)
+    out["skipped_k"] = sorted(k for k in set(ks) if k > n)
+    verdicts = [v for r in results for v in r.verdicts]
+    out["verdicts"] = {s: sum(v.status == s for v in verdicts) for s in ("correct", "incorrect", "unverifiable")}
+    out["verdicts"]["no_answer"] = sum(v.extracted is None for v in verdicts)
+    lengths = [x for r in results for x in r.lengths]
+    finishes = [f for r in results for f in r.finish_reasons]
+    out["response_length"] = length_stats(lengths)
+    out["response_length"]["truncated_rate"] = sum(f == "length" for f in finishes) / max(1, len(finishes))
+    return out
+
+
+def _memoized(fn: Callable[[str, str], bool]) -> Callable[[str, str], bool]:
+    cache: dict[tuple[str, str], bool] = {}
+
+    def wrapped(a: str, b: str) -> bool:
+        if (a, b) not in cache:
+            cache[(a, b)] = fn(a, b)
+        return cache[(a, b)]
+
+    return wrapped
