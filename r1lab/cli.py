@@ -12,6 +12,8 @@ COMMAND_MODULES = [
     "r1lab.stages.zero",
     "r1lab.stages.demo",
     "r1lab.models.tiny_base",
+    "r1lab.stages.eval",
+    "r1lab.verify.cli",
 ]
 
 
