@@ -4,6 +4,7 @@ Runs wherever the completions are (the trainer process, or a rollout worker)."""
 from __future__ import annotations
 
 from r1lab.rewards import accuracy_reward, combine, format_reward
+from r1lab.rewards.language import language_consistency, problem_language
 from r1lab.types import Completion, Problem, Rollout
 
 
@@ -20,6 +21,9 @@ def score_completions(
         "accuracy": [accuracy_reward(v) for v in verdicts],
         "format": [format_reward(c.text) for c in completions],
     }
+    if weights.get("language", 0.0) != 0.0:  # R1 stage 2: share of target-language words in the CoT
+        targets = [problem_language(p) for p in problems]
+        components["language"] = [language_consistency(c.text, targets[c.prompt_index]) for c in completions]
     return Rollout(
         problems=problems,
         prompt_ids=prompt_ids,

@@ -27,6 +27,7 @@ from r1lab.generation import Generator, SamplingParams, make_generator
 from r1lab.models.checkpoint import load_trainer_state, restore_rng, save_checkpoint
 from r1lab.models.loading import load_model
 from r1lab.models.templates import choose_template, render_prompt, stop_strings
+from r1lab.rewards.language import language_mixing_rate, problem_language
 from r1lab.rewards.scoring import score_completions
 from r1lab.rewards.signals import reflection_words_per_1k
 from r1lab.rl.advantages import group_advantages, zero_variance_groups
@@ -127,6 +128,8 @@ def step_metrics(rollout: Rollout, zero_var: torch.Tensor) -> dict[str, float]:
         "response_length_p90": lengths[(9 * len(lengths)) // 10],
         "truncated_rate": sum(c.finish_reason == "length" for c in comps) / len(comps),
         "reflection_words_per_1k": reflection_words_per_1k([c.text for c in comps]),
+        "language_mixing_rate": language_mixing_rate(
+            [c.text for c in comps], [problem_language(rollout.problems[c.prompt_index]) for c in comps]),
         "zero_variance_group_rate": float(zero_var.float().mean()),
         "completion_tokens": sum(lengths),
     }
