@@ -7,6 +7,7 @@ import importlib
 
 VERIFY_MODULES = [
     "r1lab.verify.math",
+    "r1lab.verify.code",
 ]
 
 

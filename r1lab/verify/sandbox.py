@@ -1,0 +1,425 @@
+"""Run untrusted programs in isolated, limited, fully reaped process trees.
+
+Three mechanisms, best first; the first one that works here is used and any step down is announced
+once on stderr with what it no longer guarantees (`mechanism()` says which one is in force, and the
+environment variable R1LAB_SANDBOX=bwrap|unshare|process forces one):
+
+- `bwrap` (bubblewrap, Debian package `bubblewrap`): new pid, network, IPC, UTS and mount namespaces.
+  The file system is built from nothing: /usr and the Python installation read-only, a fresh /proc
+  and /dev, and a size-limited tmpfs scratch directory at /tmp that is the working directory. The
+  environment is cleared. When the parent dies the sandbox dies (--die-with-parent), and when the
+  sandbox's first process ends the kernel kills everything left in its pid namespace.
+- `unshare` (util-linux): the same namespaces but no private file system: the program can read
+  whatever its uid may read on the host (world-readable files); the scratch directory is only its
+  working directory, and only file size (not the total) is limited.
+- `process`: a plain child process with the resource limits below. No network isolation, no private
+  file system, no pid namespace.
+
+In every mechanism the limits are set before the first exec by util-linux's `prlimit`: RLIMIT_CPU,
+RLIMIT_AS (memory), RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_CORE=0 and RLIMIT_NPROC. As root, the
+program then runs under a uid of its own (a fresh one per live sandbox, dropped to by `setpriv`
+with no capabilities and no_new_privs): RLIMIT_NPROC is not enforced for root, but is for that uid,
+and at the end `kill -9 -1` run as that uid reaps anything that escaped the process group or the
+namespace. Without root the uid cannot be changed: the process count is then not limited (RLIMIT_NPROC
+would count all the user's processes), which is announced. Wall time and output size are enforced by
+the parent (`supervise`), which kills the whole tree when either runs out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Literal
+
+Mechanism = Literal["bwrap", "unshare", "process"]
+MECHANISMS: tuple[Mechanism, ...] = ("bwrap", "unshare", "process")
+LOST = {
+    "unshare": "bubblewrap (bwrap) is unavailable: sandboxed programs can READ the host file system "
+               "(whatever is world-readable) and the scratch space is not size-limited",
+    "process": "no namespaces are available: sandboxed programs can use the NETWORK, READ the host "
+               "file system and see host processes; only resource limits and the uid apply",
+}
+# Per-sandbox uids (root only): a block per r1lab process, a slot per live sandbox.
+UID_BASE, UID_SLOTS = 1_500_000, 256
+SCRATCH = "/tmp"  # the scratch directory's path inside a bwrap sandbox
+
+
+class SandboxWarning(RuntimeWarning):
+    pass
+
+
+class SandboxError(RuntimeError):
+    """The sandbox could not be started (not the program's fault)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    wall_s: float = 10.0  # enforced by the parent
+    cpu_s: float = 10.0  # RLIMIT_CPU, per process
+    memory_mb: int = 512  # RLIMIT_AS, per process
+    max_processes: int = 16  # RLIMIT_NPROC on the sandbox's own uid (root only)
+    output_bytes: int = 4 << 20  # stdout + stderr kept; more and the sandbox is killed
+    scratch_bytes: int = 32 << 20  # size of the /tmp tmpfs (bwrap) and largest file (RLIMIT_FSIZE)
+    open_files: int = 64
+
+
+@dataclass
+class Outcome:
+    """How one sandboxed process ended."""
+
+    exit_code: int | None  # None when it was ended by a signal
+    signal: int | None  # the signal that ended the program (SIGKILL when the parent killed it)
+    stdout: bytes
+    stderr: bytes
+    timed_out: bool  # the parent killed it at the wall-time limit
+    output_exceeded: bool  # the parent killed it for printing more than output_bytes
+    wall_s: float
+    uid: int | None  # the host uid it ran under (root only)
+
+    @property
+    def cpu_exceeded(self) -> bool:
+        return self.signal == signal.SIGXCPU
+
+
+@dataclass
+class Running:
+    """A started sandbox; pass it to `supervise`, which reaps it."""
+
+    proc: subprocess.Popen
+    limits: Limits
+    mechanism: Mechanism
+    uid: int | None
+    started: float
+    scratch: str | None = None  # host scratch directory to remove (unshare/process mechanisms)
+    stdout: bytearray = field(default_factory=bytearray)
+    stderr: bytearray = field(default_factory=bytearray)
+    timed_out: bool = False
+    output_exceeded: bool = False
+    killed: bool = False  # the parent killed it while it was running
+    reaped: bool = False  # the kill sweep has been done
+
+
+# ------------------------------------------------------------------------------------------ uids
+_uid_lock = threading.Lock()
+_uids_in_use: set[int] = set()
+
+
+def _is_root() -> bool:
+    return os.geteuid() == 0 and shutil.which("setpriv") is not None
+
+
+def _take_uid() -> int | None:
+    if not _is_root():
+        return None
+    block = UID_BASE + (os.getpid() % 100_000) * UID_SLOTS
+    with _uid_lock:
+        for slot in range(UID_SLOTS):
+            if block + slot not in _uids_in_use:
+                _uids_in_use.add(block + slot)
+                return block + slot
+    raise SandboxError(f"more than {UID_SLOTS} sandboxes alive at once")
+
+
+def _release_uid(uid: int | None) -> None:
+    with _uid_lock:
+        _uids_in_use.discard(uid)
+
+
+def reap_uid(uid: int | None) -> None:
+    """Kill every process of `uid` on the host: `kill -9 -1` run as that uid signals exactly them."""
+    if uid is not None:
+        subprocess.run(["kill", "-9", "-1"], user=uid, group=uid, extra_groups=[], cwd="/",
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+
+
+def processes_of(uid: int) -> list[int]:
+    """Pids of live processes whose real uid is `uid` (for tests: nothing may be left behind)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as f:
+                for line in f:
+                    if line.startswith("Uid:"):
+                        if int(line.split()[1]) == uid:
+                            found.append(int(entry))
+                        break
+        except OSError:
+            continue
+    return found
+
+
+# ------------------------------------------------------------------------------------ command lines
+def python_executable() -> str:
+    """The interpreter sandboxes run: the base installation behind this (possibly virtual) env."""
+    return os.path.realpath(getattr(sys, "_base_executable", None) or sys.executable)
+
+
+def _prlimit(limits: Limits) -> list[str]:
+    # Soft limit first (SIGXCPU, so a CPU overrun is told apart from our SIGKILL), hard one second later.
+    cpu = max(1, int(limits.cpu_s + 0.999))
+    return ["prlimit", f"--cpu={cpu}:{cpu + 1}", f"--as={limits.memory_mb << 20}",
+            f"--fsize={limits.scratch_bytes}", f"--nofile={limits.open_files}", "--core=0",
+            f"--nproc={limits.max_processes}", "--"]
+
+
+def _drop(uid: int | None) -> list[str]:
+    if uid is None:
+        return []
+    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs",
+            "--inh-caps=-all", "--bounding-set=-all", "--"]
+
+
+def _read_only_system() -> list[str]:
+    """/usr, the top-level links into it (merged-/usr systems) and the Python installation."""
+    args = ["--ro-bind", "/usr", "/usr"]
+    for top in ("/lib", "/lib64", "/lib32", "/bin", "/sbin"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    prefix = os.path.realpath(sys.base_prefix)
+    if not prefix.startswith("/usr/"):
+        # Parents are created world-traversable: on the host they may be private (/root is 0700).
+        parts = prefix.strip("/").split("/")
+        for i in range(1, len(parts)):
+            args += ["--perms", "0755", "--dir", "/" + "/".join(parts[:i])]
+        args += ["--ro-bind", prefix, prefix]
+    return args
+
+
+def _bwrap(limits: Limits, uid: int | None, files: dict[str, int]) -> list[str]:
+    args = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+            "--unshare-cgroup-try", "--die-with-parent", "--new-session"]
+    if uid is None:
+        args += ["--unshare-user"]  # unprivileged: namespaces come from a user namespace
+    else:
+        # As root, no user namespace: setpriv inside drops to the sandbox's uid (which keeps
+        # RLIMIT_NPROC meaningful), so only the capabilities it needs for that are kept until then.
+        args += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID",
+                 "--cap-add", "CAP_SETPCAP"]
+    args += _read_only_system()
+    args += ["--proc", "/proc", "--dev", "/dev",
+             "--size", str(limits.scratch_bytes), "--tmpfs", SCRATCH, "--chmod", "1777", SCRATCH]
+    for name, fd in files.items():
+        args += ["--perms", "0644", "--file", str(fd), f"{SCRATCH}/{name}"]
+    args += ["--clearenv"]
+    for key, value in _environment(SCRATCH).items():
+        args += ["--setenv", key, value]
+    return args + ["--chdir", SCRATCH, "--"]
+
+
+def _unshare(uid: int | None) -> list[str]:
+    args = ["unshare", "--pid", "--fork", "--kill-child", "--net", "--ipc", "--uts", "--mount",
+            "--mount-proc"]
+    if uid is None:
+        args.insert(1, "--map-root-user")
+        args.insert(1, "--user")
+    return args + ["--"]
+
+
+def _environment(home: str) -> dict[str, str]:
+    """Everything a sandboxed program sees of the environment: no inherited variable at all."""
+    return {"PATH": "/usr/bin:/bin", "HOME": home, "TMPDIR": home, "LANG": "C.UTF-8"}
+
+
+# ----------------------------------------------------------------------------------------- spawning
+def spawn(argv: list[str], limits: Limits, *, stdin: int | None = None, pass_fds: tuple[int, ...] = (),
+          files: dict[str, bytes] | None = None, mechanism: Mechanism | None = None) -> Running:
+    """Start `argv` in a new sandbox (the working directory is the scratch directory, where `files`
+    are placed). `stdin` is a file descriptor (default /dev/null); `pass_fds` stay open inside."""
+    mechanism = mechanism or choose_mechanism()
+    uid = _take_uid()
+    scratch = None
+    opened: list[int] = []
+    try:
+        if mechanism == "bwrap":
+            fds = {}
+            for name, data in (files or {}).items():
+                fds[name] = data_fd(data)
+                opened.append(fds[name])
+            command = _prlimit(limits) + _bwrap(limits, uid, fds) + _drop(uid) + argv
+            cwd, env = "/", _environment(SCRATCH)
+        else:
+            scratch = _host_scratch(uid, files or {})
+            wrapper = _unshare(uid) if mechanism == "unshare" else []
+            command = _prlimit(limits) + wrapper + _drop(uid) + argv
+            cwd, env = scratch, _environment(scratch)
+        proc = subprocess.Popen(command, stdin=subprocess.DEVNULL if stdin is None else stdin,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, env=env,
+                                pass_fds=tuple(pass_fds) + tuple(opened), start_new_session=True)
+    except BaseException:
+        _release_uid(uid)
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+        raise
+    finally:
+        for fd in opened:
+            os.close(fd)
+    return Running(proc, limits, mechanism, uid, time.monotonic(), scratch)
+
+
+def data_fd(data: bytes) -> int:
+    """A read-only descriptor on an unlinked temporary file holding `data` (bwrap --file reads it)."""
+    with tempfile.TemporaryFile() as f:
+        f.write(data)
+        f.flush()
+        return os.open(f"/proc/self/fd/{f.fileno()}", os.O_RDONLY)
+
+
+def _host_scratch(uid: int | None, files: dict[str, bytes]) -> str:
+    scratch = tempfile.mkdtemp(prefix="r1lab-sandbox-")
+    for name, data in files.items():
+        with open(os.path.join(scratch, name), "wb") as f:
+            f.write(data)
+    if uid is not None:
+        for name in [".", *files]:
+            os.chown(os.path.join(scratch, name), uid, uid)
+    return scratch
+
+
+# --------------------------------------------------------------------------------------- supervising
+def supervise(runs: list[Running], deadline: float, primary: Running | None = None) -> list[Outcome]:
+    """Collect output until every sandbox has ended, killing any that prints too much and all of them
+    at `deadline` (time.monotonic()). When `primary` ends, the others are killed too. Always reaps."""
+    selector = selectors.DefaultSelector()
+    try:
+        for run in runs:
+            selector.register(run.proc.stdout, selectors.EVENT_READ, (run, run.stdout))
+            selector.register(run.proc.stderr, selectors.EVENT_READ, (run, run.stderr))
+        while any(r.proc.poll() is None for r in runs) or selector.get_map():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                for run in runs:
+                    run.timed_out = run.proc.poll() is None
+                    _kill(run)
+                break
+            for run in runs:
+                if primary is not None and primary.proc.poll() is not None:
+                    _kill(run)
+                elif run.proc.poll() is not None and run.mechanism == "process":
+                    _kill(run)  # ended, but a leftover child may still hold its pipes open
+            if not selector.get_map():
+                time.sleep(min(left, 0.005))
+                continue
+            for key, _ in selector.select(timeout=min(left, 0.05)):
+                _drain(selector, key)
+    finally:
+        selector.close()
+        outcomes = [_finish(run) for run in runs]
+    return outcomes
+
+
+def _drain(selector: selectors.BaseSelector, key: selectors.SelectorKey) -> None:
+    run, buffer = key.data
+    try:
+        chunk = os.read(key.fd, 1 << 16)
+    except OSError:
+        chunk = b""
+    if not chunk:
+        selector.unregister(key.fileobj)
+        return
+    room = run.limits.output_bytes - len(run.stdout) - len(run.stderr)
+    buffer += chunk[: max(room, 0)]
+    if len(chunk) > room:
+        run.output_exceeded = True
+        _kill(run)
+
+
+def _kill(run: Running) -> None:
+    """Kill the sandbox's process group and everything its uid owns (once)."""
+    if run.reaped:
+        return
+    run.reaped = True
+    if run.proc.poll() is None:
+        run.killed = True
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(run.proc.pid, signal.SIGKILL)
+    reap_uid(run.uid)
+
+
+def _finish(run: Running) -> Outcome:
+    _kill(run)  # the sandbox's own uid is swept even after a clean exit: nothing may outlive it
+    code = run.proc.wait()
+    for stream in (run.proc.stdout, run.proc.stderr):
+        stream.close()
+    _release_uid(run.uid)
+    if run.scratch:
+        shutil.rmtree(run.scratch, ignore_errors=True)
+    exit_code, sig = _decode_status(code, run)
+    return Outcome(exit_code, sig, bytes(run.stdout), bytes(run.stderr), run.timed_out,
+                   run.output_exceeded, time.monotonic() - run.started, run.uid)
+
+
+def _decode_status(code: int, run: Running) -> tuple[int | None, int | None]:
+    if code < 0:
+        return None, -code
+    # bwrap and prlimit report a program ended by signal N as exit status 128 + N.
+    if run.killed:
+        return None, signal.SIGKILL
+    if code > 128 and code - 128 < signal.NSIG and run.mechanism == "bwrap":
+        return None, code - 128
+    return code, None
+
+
+def run(argv: list[str], limits: Limits, *, stdin: int | None = None,
+        files: dict[str, bytes] | None = None, mechanism: Mechanism | None = None) -> Outcome:
+    """Spawn one sandbox and supervise it to the end."""
+    running = spawn(argv, limits, stdin=stdin, files=files, mechanism=mechanism)
+    return supervise([running], running.started + limits.wall_s)[0]
+
+
+# ------------------------------------------------------------------------------------ choosing one
+def _works(mechanism: Mechanism) -> tuple[bool, str]:
+    needed = {"bwrap": ["bwrap", "prlimit"], "unshare": ["unshare", "prlimit"], "process": ["prlimit"]}
+    missing = [tool for tool in needed[mechanism] if shutil.which(tool) is None]
+    if missing:
+        return False, f"{', '.join(missing)} not found"
+    probe = "import os, sys; sys.stdout.write(str(os.getuid()))"
+    try:
+        outcome = run([python_executable(), "-I", "-S", "-c", probe], Limits(wall_s=20), mechanism=mechanism)
+    except (OSError, SandboxError) as err:
+        return False, str(err)
+    if outcome.exit_code != 0:
+        return False, outcome.stderr.decode(errors="replace").strip()[-300:] or f"exit {outcome.exit_code}"
+    return True, ""
+
+
+@functools.cache
+def choose_mechanism() -> Mechanism:
+    """The best mechanism that runs a probe program here; announces every step down on stderr."""
+    forced = os.environ.get("R1LAB_SANDBOX", "").strip()
+    if forced and forced not in MECHANISMS:
+        raise SandboxError(f"R1LAB_SANDBOX={forced!r}: expected one of {', '.join(MECHANISMS)}")
+    candidates = MECHANISMS[MECHANISMS.index(forced):] if forced else MECHANISMS
+    reasons = []
+    for mechanism in candidates:
+        ok, why = _works(mechanism)
+        if ok:
+            if mechanism != "bwrap":
+                because = "; ".join(reasons) or f"R1LAB_SANDBOX={forced}"
+                _announce(f"code sandbox falls back to '{mechanism}' ({because}): {LOST[mechanism]}")
+            if not _is_root():
+                _announce("code sandbox is not running as root: it cannot give programs a uid of their "
+                          "own, so the PROCESS COUNT is not limited and leftover processes are reaped "
+                          "by process group only")
+            return mechanism
+        reasons.append(f"{mechanism}: {why}")
+    raise SandboxError("no sandbox mechanism works here: " + "; ".join(reasons))
+
+
+def _announce(message: str) -> None:
+    warnings.warn(message, SandboxWarning, stacklevel=3)
+    print(f"r1lab: WARNING: {message}", file=sys.stderr)
