@@ -46,6 +46,8 @@ def load_task(spec: str, **options: Any) -> Task:
     """Resolve a task spec: 'rg:countdown', 'path/to/file.jsonl', or a module name like 'demo'."""
     if spec.startswith("rg:"):
         module_name = "reasoning_gym_task"
+    elif spec.startswith("code:"):
+        module_name = "code_file"  # code:path/to/problems.jsonl (users' own code problems)
     elif spec.endswith((".jsonl", ".parquet", ".json")) or "/" in spec:
         module_name = "math_file"
     else:
