@@ -87,9 +87,13 @@ class Outcome:
     wall_s: float
     uid: int | None  # the host uid it ran under (root only)
 
+    killed: bool = False  # the parent killed it (wall time, output size)
+
     @property
     def cpu_exceeded(self) -> bool:
-        return self.signal == signal.SIGXCPU
+        """Ended by the CPU limit: SIGXCPU at the soft limit, or SIGKILL at the hard one when we did
+        not send it (a pid namespace's first process, the program under `unshare`, ignores SIGXCPU)."""
+        return self.signal == signal.SIGXCPU or (self.signal == signal.SIGKILL and not self.killed)
 
 
 @dataclass
@@ -119,15 +123,20 @@ def _is_root() -> bool:
     return os.geteuid() == 0 and shutil.which("setpriv") is not None
 
 
+def uid_block() -> range:
+    """The host uids this process gives its sandboxes."""
+    start = UID_BASE + (os.getpid() % 100_000) * UID_SLOTS
+    return range(start, start + UID_SLOTS)
+
+
 def _take_uid() -> int | None:
     if not _is_root():
         return None
-    block = UID_BASE + (os.getpid() % 100_000) * UID_SLOTS
     with _uid_lock:
-        for slot in range(UID_SLOTS):
-            if block + slot not in _uids_in_use:
-                _uids_in_use.add(block + slot)
-                return block + slot
+        for uid in uid_block():
+            if uid not in _uids_in_use:
+                _uids_in_use.add(uid)
+                return uid
     raise SandboxError(f"more than {UID_SLOTS} sandboxes alive at once")
 
 
@@ -143,8 +152,9 @@ def reap_uid(uid: int | None) -> None:
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
 
 
-def processes_of(uid: int) -> list[int]:
-    """Pids of live processes whose real uid is `uid` (for tests: nothing may be left behind)."""
+def processes_of(uids: int | range) -> list[int]:
+    """Pids of live processes whose real uid is in `uids` (for tests: nothing may be left behind)."""
+    uids = range(uids, uids + 1) if isinstance(uids, int) else uids
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -153,7 +163,7 @@ def processes_of(uid: int) -> list[int]:
             with open(f"/proc/{entry}/status") as f:
                 for line in f:
                     if line.startswith("Uid:"):
-                        if int(line.split()[1]) == uid:
+                        if int(line.split()[1]) in uids:
                             found.append(int(entry))
                         break
         except OSError:
@@ -360,17 +370,21 @@ def _finish(run: Running) -> Outcome:
         shutil.rmtree(run.scratch, ignore_errors=True)
     exit_code, sig = _decode_status(code, run)
     return Outcome(exit_code, sig, bytes(run.stdout), bytes(run.stderr), run.timed_out,
-                   run.output_exceeded, time.monotonic() - run.started, run.uid)
+                   run.output_exceeded, time.monotonic() - run.started, run.uid, run.killed)
 
 
 def _decode_status(code: int, run: Running) -> tuple[int | None, int | None]:
-    if code < 0:
-        return None, -code
-    # bwrap and prlimit report a program ended by signal N as exit status 128 + N.
     if run.killed:
         return None, signal.SIGKILL
+    if code < 0:
+        return None, -code
+    # bwrap reports a program ended by signal N as exit status 128 + N.
     if code > 128 and code - 128 < signal.NSIG and run.mechanism == "bwrap":
         return None, code - 128
+    # unshare --fork re-raises its child's fatal signal on itself, but cannot for SIGKILL (signal()
+    # refuses SIG_DFL for it) and exits 1 with this message instead.
+    if run.mechanism == "unshare" and code == 1 and run.stderr.endswith(b"sigprocmask unblock failed: Invalid argument\n"):
+        return None, signal.SIGKILL
     return code, None
 
 

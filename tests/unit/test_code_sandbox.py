@@ -1,0 +1,106 @@
+"""The sandbox mechanisms: each one runs programs under its limits; falling back is announced."""
+
+import os
+import shutil
+import sys
+
+import pytest
+
+from r1lab.verify import sandbox
+
+PY = [sandbox.python_executable(), "-I", "-S", "-c"]
+LIMITS = sandbox.Limits(wall_s=5, cpu_s=1, memory_mb=256)
+
+
+def available():
+    return [m for m in sandbox.MECHANISMS if sandbox._works(m)[0]]
+
+
+@pytest.fixture(scope="module")
+def mechanisms():
+    return available()
+
+
+def run(code, mechanism, limits=LIMITS, **kw):
+    return sandbox.run(PY + [code], limits, mechanism=mechanism, **kw)
+
+
+@pytest.mark.parametrize("mechanism", sandbox.MECHANISMS)
+def test_each_mechanism_runs_programs_with_a_clean_environment(mechanism, mechanisms, monkeypatch):
+    if mechanism not in mechanisms:
+        pytest.skip(f"{mechanism} does not work here")
+    monkeypatch.setenv("R1LAB_SECRET", "x")
+    out = run("import os, sys; print(sorted(os.environ)); print(open('in.txt').read()); "
+              "print(sys.stdin.read())", mechanism, files={"in.txt": b"file data"},
+              stdin=sandbox.data_fd(b"stdin data"))
+    assert out.exit_code == 0, out
+    lines = out.stdout.decode().splitlines()
+    assert set(eval(lines[0])) <= {"HOME", "LANG", "PATH", "TMPDIR", "PWD"}  # bwrap sets PWD
+    assert lines[1:] == ["file data", "stdin data"]
+    if os.geteuid() == 0:
+        assert out.uid in sandbox.uid_block() and sandbox.processes_of(out.uid) == []
+
+
+@pytest.mark.parametrize("mechanism", sandbox.MECHANISMS)
+def test_each_mechanism_enforces_cpu_memory_and_output_limits(mechanism, mechanisms):
+    if mechanism not in mechanisms:
+        pytest.skip(f"{mechanism} does not work here")
+    # A generous wall limit: on a loaded machine CPU time accrues slower than wall time.
+    assert run("while True: pass", mechanism, sandbox.Limits(wall_s=60, cpu_s=1)).cpu_exceeded
+    assert b"MemoryError" in run("x = bytearray(1 << 30)", mechanism).stderr
+    assert run("print('x' * (1 << 20))", mechanism,
+               sandbox.Limits(wall_s=5, output_bytes=1000)).output_exceeded
+    slow = run("import time; time.sleep(30)", mechanism, sandbox.Limits(wall_s=0.5))
+    assert slow.timed_out and slow.signal == 9 and slow.wall_s < 5
+
+
+@pytest.mark.parametrize("mechanism", ["bwrap", "unshare"])
+def test_namespaced_mechanisms_have_no_network_and_no_host_processes(mechanism, mechanisms):
+    if mechanism not in mechanisms:
+        pytest.skip(f"{mechanism} does not work here")
+    out = run("import os, socket\n"
+              "print(len([p for p in os.listdir('/proc') if p.isdigit()]))\n"
+              "try:\n    socket.create_connection(('127.0.0.1', 1), timeout=1)\nexcept OSError as e:\n"
+              "    print(type(e).__name__)\n", mechanism)
+    count, error = out.stdout.decode().split()
+    assert int(count) <= 4  # bwrap's init, setpriv's python, ... but none of the host's
+    assert error in ("OSError", "ConnectionRefusedError")
+
+
+def test_bwrap_hides_the_host_file_system(mechanisms):
+    if "bwrap" not in mechanisms:
+        pytest.skip("bwrap does not work here")
+    out = run(f"import os; print(sorted(os.listdir('/'))); print(os.path.exists({os.getcwd()!r}))", "bwrap")
+    top = eval(out.stdout.decode().splitlines()[0])
+    assert "work" not in top and "etc" not in top and "home" not in top
+    assert out.stdout.decode().splitlines()[1] == "False"
+
+
+def test_forced_fallback_is_announced(monkeypatch, capsys, mechanisms):
+    if "process" not in mechanisms:
+        pytest.skip("no mechanism works here")
+    monkeypatch.setenv("R1LAB_SANDBOX", "process")
+    sandbox.choose_mechanism.cache_clear()
+    try:
+        with pytest.warns(sandbox.SandboxWarning, match="NETWORK"):
+            assert sandbox.choose_mechanism() == "process"
+        assert "r1lab: WARNING: code sandbox falls back to 'process'" in capsys.readouterr().err
+    finally:
+        sandbox.choose_mechanism.cache_clear()
+
+
+def test_unknown_forced_mechanism_is_an_error(monkeypatch):
+    monkeypatch.setenv("R1LAB_SANDBOX", "docker")
+    sandbox.choose_mechanism.cache_clear()
+    try:
+        with pytest.raises(sandbox.SandboxError, match="docker"):
+            sandbox.choose_mechanism()
+    finally:
+        sandbox.choose_mechanism.cache_clear()
+
+
+def test_this_machine_gets_bubblewrap():
+    """Where `make install` can provide bubblewrap (root with apt-get, as in CI), it must be in force."""
+    if os.geteuid() != 0 or sys.platform != "linux" or shutil.which("apt-get") is None:
+        pytest.skip("only root with apt-get is promised bubblewrap (by make install)")
+    assert sandbox.choose_mechanism() == "bwrap"
