@@ -13,6 +13,7 @@ COMMAND_MODULES = [
     "r1lab.stages.demo",
     "r1lab.models.tiny_base",
     "r1lab.stages.eval",
+    "r1lab.stages.report",
     "r1lab.verify.cli",
 ]
 

@@ -1,0 +1,38 @@
+"""`r1lab report RUN [RUN ...] [--out FILE.html]`: one self-contained HTML page for training runs
+and/or `r1lab eval` output directories, readable offline in any browser (r1lab/tracking/report.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def default_out(paths: list[str]) -> Path:
+    """RUN/report.html for one directory; ./report.html for several."""
+    return Path(paths[0]) / "report.html" if len(paths) == 1 else Path("report.html")
+
+
+def register(sub) -> None:
+    p = sub.add_parser("report", help="HTML report of runs and evals: curves, config diff, completions browser")
+    p.add_argument("paths", nargs="+", metavar="RUN",
+                   help="run directories (with metrics.jsonl) and/or eval output directories (with summary.json)")
+    p.add_argument("--out", help="HTML file to write (default RUN/report.html, or ./report.html for several)")
+    p.add_argument("--sample-mb", type=float, default=None, metavar="MB",
+                   help="text budget for embedded completions (default 4); beyond it they are thinned evenly")
+    p.set_defaults(run=_run)
+
+
+def _run(args) -> int:
+    from r1lab.cli import UserError
+    from r1lab.tracking.report import DEFAULT_SAMPLE_BUDGET_MB, ReportError, write_report
+
+    out = Path(args.out) if args.out else default_out(args.paths)
+    budget = args.sample_mb if args.sample_mb is not None else DEFAULT_SAMPLE_BUDGET_MB
+    if budget <= 0:
+        raise UserError(f"--sample-mb must be > 0, got {budget}")
+    try:
+        path = write_report(args.paths, out, sample_budget_mb=budget)
+    except ReportError as err:
+        raise UserError(str(err)) from None
+    size_mb = path.stat().st_size / 1e6
+    print(f"report: {path} ({size_mb:.1f} MB; open it in any browser, no network needed)")
+    return 0
