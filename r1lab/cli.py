@@ -11,6 +11,10 @@ import sys
 COMMAND_MODULES = [
     "r1lab.stages.zero",
     "r1lab.stages.demo",
+    "r1lab.stages.sample",
+    "r1lab.stages.sft",
+    "r1lab.stages.compare",
+    "r1lab.pipeline",
     "r1lab.models.tiny_base",
     "r1lab.stages.eval",
     "r1lab.stages.report",

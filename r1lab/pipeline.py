@@ -1,0 +1,324 @@
+"""`r1lab pipeline FILE.yaml`: stages chained from one file, resumable stage by stage.
+
+A pipeline file:
+
+    out: runs/my-pipeline          # optional; --out wins
+    stages:
+      - name: zero                 # unique; the stage's directory is OUT/zero
+        stage: zero                # which command runs (see KINDS)
+        config: {model: tiny-base, steps: 60}
+      - name: cold_start
+        stage: sample
+        config: {model: "${zero.model}", n: 4}
+
+`${NAME.OUTPUT}` (a whole string value) is the named output of an earlier stage: a path that is known
+before anything runs (KINDS lists each kind's outputs). Everything is checked before any work starts:
+stage kinds, unique names, each config against its typed schema (unknown keys, wrong types), every
+reference (an earlier stage, an output that kind has) and every input file or model directory that
+no stage makes. The first problem found is reported with the stage and key.
+
+Resume: a finished stage leaves OUT/NAME/stage.json with a fingerprint of its kind, its resolved
+config and the fingerprints of the stages it reads from. A rerun skips a stage whose fingerprint
+matches (so changing a stage reruns it and everything downstream of it); an interrupted stage reruns,
+continuing from its last checkpoint when the kind keeps one (zero, rl), else from scratch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from r1lab.config import ConfigError, Strict, build_config, load_yaml
+from r1lab.models.loading import BUILTIN, ModelNotFoundError, resolve_model
+
+REF_RE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_-]*)\.([A-Za-z_]+)\}$")
+NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+MARKER = "stage.json"
+
+
+@dataclass(frozen=True)
+class Kind:
+    config: Callable[[], type[BaseModel]]  # the config class (imported lazily)
+    run: Callable[[BaseModel, Path, bool], Any]  # (config, stage dir, resume) -> anything
+    outputs: dict[str, str]  # output name -> path relative to the stage directory
+    models: tuple[str, ...] = ()  # dotted config keys naming a model (dir, built-in or hub id)
+    files: tuple[str, ...] = ()  # dotted config keys naming input files ("" = unset)
+    resumable: bool = False  # keeps checkpoints/latest and continues from it
+
+
+# ---------------------------------------------------------------------------------- stage adapters
+def _zero(cfg, d, resume):
+    from r1lab.stages.zero import run_zero
+    return run_zero(cfg, d, resume=resume)
+
+
+def _rl(cfg, d, resume):
+    from r1lab.stages.rl import run_rl
+    return run_rl(cfg, d, resume=resume)
+
+
+def _sample(cfg, d, resume):
+    from r1lab.stages.sample import run_sample
+    return run_sample(cfg, d)
+
+
+def _sft(cfg, d, resume):
+    from r1lab.stages.sft import run_sft
+    return run_sft(cfg, d)
+
+
+def _rm(cfg, d, resume):
+    from r1lab.stages.rm import run_rm
+    return run_rm(cfg, d)
+
+
+def _distill(cfg, d, resume):
+    from r1lab.stages.distill import run_distill
+    return run_distill(cfg, d)
+
+
+def _compare(cfg, d, resume):
+    from r1lab.stages.compare import format_table, run_compare
+    table = run_compare(cfg, d)
+    print(format_table(table))
+    return table
+
+
+class DemoDataConfig(Strict):
+    """The demo's synthetic general prompts, preference pairs and non-reasoning SFT examples."""
+
+    seed: int = 0
+    prompts: int = Field(64, ge=1)
+    pairs: int = Field(400, ge=2)
+    sft: int = Field(64, ge=1)
+
+
+def _demo_data(cfg, d, resume):
+    from r1lab.data.general import write_demo_data
+    return write_demo_data(d, cfg.seed, cfg.prompts, cfg.pairs, cfg.sft)
+
+
+def _base(cfg, d, resume):
+    from r1lab.models.tiny_base import build
+    return build(cfg, d / "model")
+
+
+def _cfg(module: str, name: str) -> Callable[[], type[BaseModel]]:
+    def load():
+        import importlib
+        return getattr(importlib.import_module(module), name)
+    return load
+
+
+KINDS: dict[str, Kind] = {
+    "demo_data": Kind(lambda: DemoDataConfig, _demo_data,
+                      {"prompts": "prompts.jsonl", "pairs": "pairs.jsonl", "sft": "sft.jsonl"}),
+    "base": Kind(_cfg("r1lab.models.tiny_base", "BaseBuildConfig"), _base, {"model": "model"}),
+    "zero": Kind(_cfg("r1lab.config", "ZeroConfig"), _zero, {"model": "checkpoints/latest"},
+                 models=("model",), files=("task",), resumable=True),
+    "sample": Kind(_cfg("r1lab.stages.sample", "SampleConfig"), _sample, {"data": "data.jsonl"},
+                   models=("model",), files=("task", "few_shot_data")),
+    "sft": Kind(_cfg("r1lab.stages.sft", "SFTConfig"), _sft, {"model": "model"}, models=("model",), files=("data",)),
+    "rm": Kind(_cfg("r1lab.stages.rm", "RMConfig"), _rm, {"model": "model"}, models=("model",), files=("pairs",)),
+    "rl": Kind(_cfg("r1lab.stages.rl", "RLConfig"), _rl, {"model": "checkpoints/latest"},
+               models=("grpo.model", "reward_model.path"), files=("grpo.task", "general_prompts"), resumable=True),
+    "distill": Kind(_cfg("r1lab.stages.distill", "DistillConfig"), _distill,
+                    {"model": "student/model", "data": "traces/data.jsonl"}, models=("teacher", "student")),
+    "compare": Kind(_cfg("r1lab.stages.compare", "CompareConfig"), _compare, {"table": "table.json"},
+                    models=("models",), files=("task",)),
+}
+
+
+# ------------------------------------------------------------------------------------------- plan
+@dataclass
+class Stage:
+    name: str
+    kind: str
+    config: BaseModel
+    raw: dict  # the config with references resolved to paths (what the fingerprint covers)
+    reads: list[str]  # names of the stages it references
+    dir: Path
+
+
+class PipelineFile(Strict):
+    out: str = ""
+    description: str = ""
+    stages: list[dict[str, Any]]
+
+
+class StageEntry(Strict):
+    name: str
+    stage: str
+    config: dict[str, Any] = Field(default_factory=dict)
+
+
+def _resolve_refs(value: Any, where: str, known: dict[str, dict[str, Path]], reads: list[str]) -> Any:
+    """Replace ${stage.output} strings with the output's planned path."""
+    if isinstance(value, dict):
+        return {k: _resolve_refs(v, f"{where}.{k}", known, reads) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolve_refs(v, f"{where}[{i}]", known, reads) for i, v in enumerate(value)]
+    if isinstance(value, str) and "${" in value:
+        m = REF_RE.match(value)
+        if not m:
+            raise ConfigError(f"{where}: malformed reference {value!r} (expected ${{stage.output}})")
+        stage, output = m.groups()
+        if stage not in known:
+            raise ConfigError(f"{where}: {value!r} refers to stage '{stage}', which is not an earlier stage")
+        if output not in known[stage]:
+            raise ConfigError(f"{where}: stage '{stage}' has no output '{output}' "
+                              f"(it has: {', '.join(sorted(known[stage]))})")
+        reads.append(stage)
+        return str(known[stage][output])
+    return value
+
+
+def _get(data: dict, dotted: str) -> Any:
+    node: Any = data
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _check_inputs(kind: Kind, raw: dict, made: set[str], where: str) -> None:
+    """Input files and model directories that no earlier stage makes must exist now."""
+    for key in kind.files:
+        for value in _values(_get(raw, key)):
+            looks_like_file = value and ("/" in value or value.endswith((".jsonl", ".json", ".parquet")))
+            if looks_like_file and value not in made and not Path(value).exists():
+                raise ConfigError(f"{where}.{key}: input file not found: {value}")
+    for key in kind.models:
+        for value in _values(_get(raw, key)):
+            if not value or value in made or value == "smollm2-135m":  # converted on first use, not here
+                continue
+            try:
+                if value in BUILTIN or Path(value).expanduser().exists() or value.startswith((".", "/", "~")):
+                    resolve_model(value)
+            except ModelNotFoundError as err:
+                raise ConfigError(f"{where}.{key}: {err}") from None
+
+
+def _values(v: Any) -> list[str]:
+    if isinstance(v, str):
+        return [v]
+    if isinstance(v, list):
+        return [x for x in v if isinstance(x, str)]
+    if isinstance(v, dict):
+        return [x for x in v.values() if isinstance(x, str)]
+    return []
+
+
+def plan(spec: dict, out: Path, source: str) -> list[Stage]:
+    """Validate the whole file and resolve references; nothing runs."""
+    top = build_config(PipelineFile, spec, source)
+    if not top.stages:
+        raise ConfigError(f"{source}: 'stages' is empty")
+    known: dict[str, dict[str, Path]] = {}
+    made: set[str] = set()
+    stages = []
+    for i, entry_data in enumerate(top.stages):
+        where = f"{source}: stages[{i}]"
+        entry = build_config(StageEntry, entry_data if isinstance(entry_data, dict) else {}, where)
+        where = f"{source}: stage '{entry.name}'"
+        if not NAME_RE.match(entry.name):
+            raise ConfigError(f"{where}: a name is letters, digits, '_' and '-', starting with a letter")
+        if entry.name in known:
+            raise ConfigError(f"{where}: the name is used twice")
+        if entry.stage not in KINDS:
+            raise ConfigError(f"{where}: unknown stage '{entry.stage}' (known: {', '.join(KINDS)})")
+        kind = KINDS[entry.stage]
+        reads: list[str] = []
+        raw = _resolve_refs(entry.config, f"{where} config", known, reads)
+        config = build_config(kind.config(), raw, f"{where} config")
+        _check_inputs(kind, raw, made, f"{where} config")
+        stage_dir = out / entry.name
+        outputs = {name: stage_dir / rel for name, rel in kind.outputs.items()}
+        known[entry.name] = outputs
+        made |= {str(p) for p in outputs.values()}
+        stages.append(Stage(entry.name, entry.stage, config, raw, sorted(set(reads)), stage_dir))
+    return stages
+
+
+# -------------------------------------------------------------------------------------------- run
+def fingerprint(stage: Stage, prints: dict[str, str]) -> str:
+    blob = json.dumps({"kind": stage.kind, "config": stage.config.model_dump(mode="json"),
+                       "reads": {r: prints[r] for r in stage.reads}}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def run_pipeline(spec: dict, out: Path, source: str, log=print) -> dict[str, dict]:
+    out = Path(out)
+    stages = plan(spec, out, source)
+    out.mkdir(parents=True, exist_ok=True)
+    prints: dict[str, str] = {}
+    record: dict[str, dict] = {}
+    for stage in stages:
+        kind = KINDS[stage.kind]
+        prints[stage.name] = fp = fingerprint(stage, prints)
+        marker = stage.dir / MARKER
+        if marker.exists() and json.loads(marker.read_text()).get("fingerprint") == fp:
+            log(f"pipeline: stage '{stage.name}' ({stage.kind}) is done, skipped")
+            record[stage.name] = json.loads(marker.read_text())
+            continue
+        resume = kind.resumable and (stage.dir / "checkpoints" / "latest").exists() and not marker.exists()
+        if stage.dir.exists() and not resume:
+            shutil.rmtree(stage.dir)  # a stale or half-written stage starts clean
+        stage.dir.mkdir(parents=True, exist_ok=True)
+        log(f"pipeline: stage '{stage.name}' ({stage.kind}) {'resuming' if resume else 'running'}")
+        t0 = time.perf_counter()
+        kind.run(stage.config, stage.dir, resume)
+        done = {"stage": stage.kind, "fingerprint": fp, "wall_s": time.perf_counter() - t0,
+                "outputs": {k: str(stage.dir / v) for k, v in kind.outputs.items()}}
+        marker.write_text(json.dumps(done, indent=2) + "\n")
+        record[stage.name] = done
+        log(f"pipeline: stage '{stage.name}' done in {done['wall_s']:.0f} s")
+    (out / "pipeline.json").write_text(json.dumps(record, indent=2) + "\n")
+    return record
+
+
+def demo_spec() -> tuple[dict, str]:
+    text = resources.files("r1lab").joinpath("recipes/pipeline_demo.yaml").read_text()
+    import yaml
+    return yaml.safe_load(text), "r1lab/recipes/pipeline_demo.yaml"
+
+
+def register(sub) -> None:
+    p = sub.add_parser("pipeline", help="run stages chained from a YAML file (resumable); --demo: the R1 recipe")
+    p.add_argument("file", nargs="?", help="pipeline YAML file")
+    p.add_argument("--demo", action="store_true", help="the embedded R1 recipe on the tiny base model")
+    p.add_argument("--out", help="output directory (default: the file's 'out', or runs/pipeline-demo)")
+    p.add_argument("--check", action="store_true", help="validate the file and exit")
+    p.set_defaults(run=_run)
+
+
+def _run(args) -> int:
+    from r1lab.cli import UserError
+
+    if bool(args.file) == bool(args.demo):
+        raise UserError("give a pipeline FILE or --demo (one of them)")
+    spec, source = demo_spec() if args.demo else (load_yaml(args.file), args.file)
+    out = Path(args.out or spec.get("out") or "runs/pipeline-demo")
+    if args.check:
+        stages = plan(spec, out, source)
+        print(f"{source}: {len(stages)} stages OK: " + " -> ".join(f"{s.name} ({s.kind})" for s in stages))
+        return 0
+    t0 = time.perf_counter()
+    run_pipeline(spec, out, source)
+    print(f"pipeline finished in {time.perf_counter() - t0:.0f} s; outputs in {out}")
+    table = out / "compare" / "table.json"
+    if args.demo and table.exists():
+        shutil.copy(table, out / "table.json")
+        print(f"table: {out / 'table.json'}")
+    return 0

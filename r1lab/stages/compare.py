@@ -1,0 +1,109 @@
+"""Several models side by side on the same held-out problems, one row each: the R1 paper's comparison
+table in miniature.
+
+Every model gets the same problems, the same sampling settings and the same seeds (R1's protocol:
+temperature 0.6, top-p 0.95, n samples per problem, pass@1 as the mean over samples), scored by the
+task's own verifier. Per row: pass@1 with a bootstrap 95% interval over problems, mean response
+length in tokens, the format-valid rate and the language-mixing rate (share of responses whose
+reasoning has a word outside the prompt's language). Written to RUN/table.json as {"rows": [...]}.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+from pydantic import Field
+
+from r1lab.config import Strict, load_config
+from r1lab.evaluation.metrics import mean_with_ci
+from r1lab.evaluation.runner import encode_prompts, evaluate_problems
+from r1lab.generation import make_generator
+from r1lab.models.loading import load_model
+from r1lab.models.templates import choose_template, stop_strings
+from r1lab.rewards import format_reward
+from r1lab.rewards.language import language_mixing_rate, problem_language
+from r1lab.rewards.signals import reflection_words_per_1k
+from r1lab.tasks import load_task
+
+
+class CompareConfig(Strict):
+    models: dict[str, str] = Field(default_factory=dict)  # row name -> model (dir, hub id, tiny-base)
+    task: str = "demo"
+    problems: int = Field(64, ge=1)  # held-out problems
+    n: int = Field(4, ge=1)  # samples per problem
+    max_new_tokens: int = Field(96, ge=1)
+    temperature: float = Field(0.6, gt=0)
+    top_p: float = Field(0.95, gt=0, le=1)
+    template: str = "auto"
+    seed: int = 0
+
+
+def evaluate_model(model_path: str, cfg: CompareConfig, task, problems) -> dict:
+    model, tokenizer = load_model(model_path)
+    model.eval()
+    template = choose_template(cfg.template, tokenizer)
+    results = evaluate_problems(
+        make_generator("hf", model, tokenizer), task, problems, encode_prompts(tokenizer, task, problems, template),
+        n=cfg.n, temperature=cfg.temperature, top_p=cfg.top_p, max_new_tokens=cfg.max_new_tokens,
+        stop=stop_strings(template), seed=cfg.seed + 7919,
+    )
+    texts = [t for r in results for t in r.texts]
+    targets = [problem_language(r.problem) for r in results for _ in r.texts]
+    lengths = [x for r in results for x in r.lengths]
+    pass1 = mean_with_ci([sum(r.correct) / len(r.correct) for r in results], seed=cfg.seed)
+    return {
+        "pass@1": pass1["mean"], "pass@1_ci95": pass1["ci95"],
+        "response_length_mean": sum(lengths) / len(lengths),
+        "format_valid_rate": sum(format_reward(t) for t in texts) / len(texts),
+        "language_mixing_rate": language_mixing_rate(texts, targets),
+        "reflection_words_per_1k": reflection_words_per_1k(texts),
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "problems": len(results), "samples_per_problem": cfg.n,
+    }
+
+
+def run_compare(cfg: CompareConfig, run_dir: Path, progress: bool = True) -> dict:
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    task = load_task(cfg.task)
+    problems = task.problems("test", cfg.problems, cfg.seed)
+    rows = []
+    for name, path in cfg.models.items():
+        torch.manual_seed(cfg.seed)
+        row = {"model": name, "path": path, **evaluate_model(path, cfg, task, problems)}
+        rows.append(row)
+        if progress:
+            print(f"compare: {name}: pass@1 {row['pass@1']:.3f}", flush=True)
+    table = {"rows": rows, "task": cfg.task, "protocol": {k: getattr(cfg, k) for k in
+                                                          ("problems", "n", "temperature", "top_p", "max_new_tokens", "seed")}}
+    (run_dir / "table.json").write_text(json.dumps(table, indent=2) + "\n")
+    return table
+
+
+def format_table(table: dict) -> str:
+    lines = ["| model | held-out pass@1 [95% CI] | mean length | format-valid | language mixing |",
+             "|---|---|---|---|---|"]
+    for r in table["rows"]:
+        lo, hi = r["pass@1_ci95"] or (float("nan"), float("nan"))
+        lines.append(f"| {r['model']} | {r['pass@1']:.3f} [{lo:.3f}, {hi:.3f}] | {r['response_length_mean']:.1f} | "
+                     f"{r['format_valid_rate']:.3f} | {r['language_mixing_rate']:.3f} |")
+    return "\n".join(lines)
+
+
+def register(sub) -> None:
+    p = sub.add_parser("compare", help="evaluate several models side by side on held-out problems (one table)")
+    p.add_argument("models", nargs="*", metavar="NAME=MODEL", help="row name and model dir / id")
+    p.add_argument("--task", help="demo, rg:<dataset>, or a math problems file")
+    p.add_argument("--out", required=True, help="run directory; the table goes to OUT/table.json")
+    p.add_argument("--config", help="YAML config file")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    p.set_defaults(run=_run)
+
+
+def _run(args) -> int:
+    models = dict(m.split("=", 1) if "=" in m else (m, m) for m in args.models) or None
+    cfg = load_config(CompareConfig, args.config, args.overrides, task=args.task, models=models)
+    print(format_table(run_compare(cfg, Path(args.out))))
+    return 0
