@@ -51,6 +51,9 @@ def run_demo(cfg: ZeroConfig, run_dir: Path, resume: bool = False) -> dict:
     }
     RunLog(run_dir).write_summary(summary)
     print_table(summary, run_dir)
+    from r1lab.tracking.report import write_report  # plotly is imported only when a report is written
+
+    print(f"report: {write_report([run_dir], run_dir / 'report.html')} (open it in any browser)")
     return summary
 
 

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import torch
 import yaml
-from tqdm import tqdm
 
 from r1lab.config import ConfigError, ZeroConfig, dump_yaml, load_config
 from r1lab.evaluation.runner import evaluate_problems, summarize
@@ -33,8 +32,10 @@ from r1lab.rewards.signals import reflection_words_per_1k
 from r1lab.rl.advantages import group_advantages, zero_variance_groups
 from r1lab.rl.update import UpdateSettings, grpo_update
 from r1lab.tasks import load_task
+from r1lab.tracking.live import LiveView
 from r1lab.tracking.plots import plot_run
 from r1lab.tracking.run_log import RunLog
+from r1lab.tracking.trackers import Trackers
 from r1lab.types import Problem, Rollout
 
 
@@ -191,9 +192,9 @@ def run_zero(cfg: ZeroConfig, run_dir: Path, resume: bool = False, progress: boo
         iterations=cfg.iterations_per_batch, micro_batch_size=cfg.micro_batch_size,
         max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature, max_grad_norm=cfg.max_grad_norm,
     )
-    bar = tqdm(range(start_step, cfg.steps), initial=start_step, total=cfg.steps, desc="zero",
-               disable=not progress, dynamic_ncols=True)
-    for step in bar:
+    trackers = Trackers(run_dir, cfg.report_to, cfg.model_dump(mode="json"), resume_step=start_step or None)
+    live = LiveView(cfg.steps, start=start_step, desc="zero", enabled=progress)
+    for step in range(start_step, cfg.steps):
         t0 = time.perf_counter()
         # 1-3. Prompts (a seeded draw), rollout (G samples each at the training temperature) and
         # reward (the task's verifier plus the format rule).
@@ -229,16 +230,20 @@ def run_zero(cfg: ZeroConfig, run_dir: Path, resume: bool = False, progress: boo
         if cfg.beta == 0:
             row.pop("kl")
         log.log_metrics(row)
+        trackers.log(row)
         log.log_samples(sample_rows(rollout, step + 1, rollout.rewards, cfg.log_samples_per_step,
                                     random.Random(f"{cfg.seed}-samples-{step}")))
-        bar.set_postfix(acc=f"{row['accuracy']:.2f}", len=f"{row['response_length_mean']:.0f}",
-                        reward=f"{row['reward_mean']:.2f}")
+        live.update(row)
         if cfg.eval_every and (step + 1) % cfg.eval_every == 0:
             ev = held_out_eval(s, step + 1)
-            log.log_metrics({"step": step + 1, **{f"eval/{k}": v for k, v in ev.items()}})
+            ev_row = {"step": step + 1, **{f"eval/{k}": v for k, v in ev.items()}}
+            log.log_metrics(ev_row)
+            trackers.log(ev_row)
+            live.update(ev_row)
         if (cfg.save_every and (step + 1) % cfg.save_every == 0) or step + 1 == cfg.steps:
             save_checkpoint(ckpt_root, s.model, s.tokenizer, step + 1, s.optimizer, s.scheduler)
-    bar.close()
+    live.close()
+    trackers.close()
     rows = log.read_metrics()
     plot_run(rows, run_dir / "plots")
     train_rows = [r for r in rows if "reward_mean" in r]

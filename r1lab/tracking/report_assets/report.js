@@ -176,10 +176,12 @@
       const steps = [...per.keys()].sort((a, b) => a - b);
       return { x: steps, y: steps.map((k) => per.get(k)[0] / per.get(k)[1]), name: s.name, type: "scatter", mode: "lines+markers" };
     });
+    const lastStep = Math.max(...traces.map((t) => t.x[t.x.length - 1] || 0));
     Plotly.react(el, traces, {
       template: data.template, height: 220, margin: { l: 55, r: 15, t: 36, b: 36 },
       title: { text: "Share of sampled completions matching " + JSON.stringify(state.query) + ", per step", font: { size: 13 } },
-      xaxis: { title: "step" }, yaxis: { title: "share", range: [0, 1.05] }, showlegend: runs.length > 1,
+      xaxis: { title: "step", dtick: lastStep <= 12 ? 1 : null }, yaxis: { title: "share", range: [0, 1.05] },
+      showlegend: runs.length > 1,
     }, plotConfig);
   }
 
