@@ -53,6 +53,7 @@ LOST = {
 # Per-sandbox uids (root only): a block per r1lab process, a slot per live sandbox.
 UID_BASE, UID_SLOTS = 1_500_000, 256
 SCRATCH = "/tmp"  # the scratch directory's path inside a bwrap sandbox
+PRIMARY_GRACE_S = 0.5
 
 
 class SandboxWarning(RuntimeWarning):
@@ -88,12 +89,17 @@ class Outcome:
     uid: int | None  # the host uid it ran under (root only)
 
     killed: bool = False  # the parent killed it (wall time, output size)
+    cpu_s: float = 0.0  # CPU time of the sandbox's processes (those reaped before it ended)
+    cpu_limit_s: float = float("inf")
 
     @property
     def cpu_exceeded(self) -> bool:
         """Ended by the CPU limit: SIGXCPU at the soft limit, or SIGKILL at the hard one when we did
-        not send it (a pid namespace's first process, the program under `unshare`, ignores SIGXCPU)."""
-        return self.signal == signal.SIGXCPU or (self.signal == signal.SIGKILL and not self.killed)
+        not send it and the CPU time is there (a pid namespace's first process, the program under
+        `unshare`, ignores SIGXCPU)."""
+        if self.signal == signal.SIGXCPU:
+            return True
+        return self.signal == signal.SIGKILL and not self.killed and self.cpu_s >= self.cpu_limit_s - 0.05
 
 
 @dataclass
@@ -303,23 +309,27 @@ def _host_scratch(uid: int | None, files: dict[str, bytes]) -> str:
 # --------------------------------------------------------------------------------------- supervising
 def supervise(runs: list[Running], deadline: float, primary: Running | None = None) -> list[Outcome]:
     """Collect output until every sandbox has ended, killing any that prints too much and all of them
-    at `deadline` (time.monotonic()). When `primary` ends, the others are killed too. Always reaps."""
+    at `deadline` (time.monotonic()). When `primary` ends, the others get PRIMARY_GRACE_S to end by
+    themselves (the program's server stops when the judge hangs up) and are then killed. Always reaps."""
     selector = selectors.DefaultSelector()
     try:
         for run in runs:
             selector.register(run.proc.stdout, selectors.EVENT_READ, (run, run.stdout))
             selector.register(run.proc.stderr, selectors.EVENT_READ, (run, run.stderr))
-        while any(r.proc.poll() is None for r in runs) or selector.get_map():
+        grace_end = None
+        while any(_alive(r) for r in runs) or selector.get_map():
             left = deadline - time.monotonic()
             if left <= 0:
                 for run in runs:
-                    run.timed_out = run.proc.poll() is None
+                    run.timed_out = _alive(run)
                     _kill(run)
                 break
+            if primary is not None and grace_end is None and not _alive(primary):
+                grace_end = time.monotonic() + PRIMARY_GRACE_S
             for run in runs:
-                if primary is not None and primary.proc.poll() is not None:
+                if grace_end is not None and time.monotonic() >= grace_end:
                     _kill(run)
-                elif run.proc.poll() is not None and run.mechanism == "process":
+                elif run.mechanism == "process" and not _alive(run):
                     _kill(run)  # ended, but a leftover child may still hold its pipes open
             if not selector.get_map():
                 time.sleep(min(left, 0.005))
@@ -353,24 +363,61 @@ def _kill(run: Running) -> None:
     if run.reaped:
         return
     run.reaped = True
-    if run.proc.poll() is None:
+    if _alive(run):
         run.killed = True
         with contextlib.suppress(ProcessLookupError):
             os.killpg(run.proc.pid, signal.SIGKILL)
     reap_uid(run.uid)
 
 
+def _alive(run: Running) -> bool:
+    """Whether the sandbox's first process still runs; it is not reaped here (WNOWAIT), so that
+    _finish can collect its resource usage with wait4."""
+    if run.proc.returncode is not None:
+        return False
+    try:
+        return os.waitid(os.P_PID, run.proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None
+    except ChildProcessError:
+        return False
+
+
 def _finish(run: Running) -> Outcome:
-    _kill(run)  # the sandbox's own uid is swept even after a clean exit: nothing may outlive it
-    code = run.proc.wait()
+    if _alive(run):
+        _kill(run)
+    # wait4 gives the CPU time of the sandbox's whole reaped process tree (it tells a CPU-limit kill
+    # from any other SIGKILL); Popen is told the status so that it never waits again.
+    _, status, usage = os.wait4(run.proc.pid, 0)
+    code = run.proc.returncode = os.waitstatus_to_exitcode(status)
     for stream in (run.proc.stdout, run.proc.stderr):
         stream.close()
-    _release_uid(run.uid)
+    # Under bwrap, a program that ended by itself ended bwrap's init, and the kernel emptied the pid
+    # namespace before bwrap returned. Otherwise (killed, or no namespace) sweep its uid until empty.
+    if run.killed or run.mechanism != "bwrap":
+        if _gone(run.uid):
+            _release_uid(run.uid)
+        else:
+            _announce(f"processes of sandbox uid {run.uid} survived SIGKILL; the uid is not reused")
+    else:
+        _release_uid(run.uid)
     if run.scratch:
         shutil.rmtree(run.scratch, ignore_errors=True)
     exit_code, sig = _decode_status(code, run)
     return Outcome(exit_code, sig, bytes(run.stdout), bytes(run.stderr), run.timed_out,
-                   run.output_exceeded, time.monotonic() - run.started, run.uid, run.killed)
+                   run.output_exceeded, time.monotonic() - run.started, run.uid, run.killed,
+                   usage.ru_utime + usage.ru_stime, run.limits.cpu_s)
+
+
+def _gone(uid: int | None, timeout_s: float = 5.0) -> bool:
+    """Kill `uid`'s processes until none is left (a fork may race one sweep); False if they outlast it."""
+    if uid is None:
+        return True
+    deadline = time.monotonic() + timeout_s
+    while processes_of(uid):
+        if time.monotonic() > deadline:
+            return False
+        reap_uid(uid)
+        time.sleep(0.002)
+    return True
 
 
 def _decode_status(code: int, run: Running) -> tuple[int | None, int | None]:
