@@ -2,9 +2,10 @@
 event files next to RUN/metrics.jsonl), Weights & Biases and MLflow (each only when installed).
 
 Nothing here needs a network: wandb runs offline unless WANDB_MODE says otherwise or an API key is set
-(`wandb sync RUN/wandb/offline-run-*` uploads later), and MLflow writes a local store under RUN/mlruns
-unless MLFLOW_TRACKING_URI points elsewhere. metrics.jsonl stays the record; trackers are views of it,
-so a tracker that fails to start is reported and skipped, never the reason a run stops.
+(`wandb sync RUN/wandb/offline-run-*` uploads later), and MLflow writes a local store in the run
+directory (RUN/mlflow.db, or RUN/mlruns without SQLAlchemy) unless MLFLOW_TRACKING_URI points elsewhere.
+metrics.jsonl stays the record and trackers are views of it, so a tracker that fails to start is
+reported and skipped, never the reason a run stops.
 """
 
 from __future__ import annotations
@@ -58,6 +59,16 @@ def wandb_mode() -> str:
     return os.environ.get("WANDB_MODE") or ("online" if os.environ.get("WANDB_API_KEY") else "offline")
 
 
+def local_mlflow_uri(run_dir: Path) -> str:
+    """A store inside the run directory: SQLite (RUN/mlflow.db, the local backend MLflow 3 wants; it
+    needs SQLAlchemy, which full mlflow installs), else the older file store RUN/mlruns, which
+    MLflow 3 accepts only with MLFLOW_ALLOW_FILE_STORE set."""
+    if installed("sqlalchemy"):
+        return f"sqlite:///{(Path(run_dir) / 'mlflow.db').resolve()}"
+    os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
+    return (Path(run_dir) / "mlruns").resolve().as_uri()
+
+
 class Trackers:
     """Log each metrics row to every tracker in `report_to`; close() at the end of the run.
     `resume_step`: the checkpoint step a resumed run continues from (its rows after it are logged again)."""
@@ -102,7 +113,7 @@ class Trackers:
         import mlflow
 
         if not os.environ.get("MLFLOW_TRACKING_URI"):
-            mlflow.set_tracking_uri((self.run_dir / "mlruns").resolve().as_uri())
+            mlflow.set_tracking_uri(local_mlflow_uri(self.run_dir))
         mlflow.set_experiment(os.environ.get("MLFLOW_EXPERIMENT_NAME", "r1lab"))
         self.mlflow = mlflow.start_run(run_name=self.run_dir.name)
         if self.config and not resume_step:
