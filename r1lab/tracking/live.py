@@ -7,6 +7,7 @@ prints a plain line every few steps instead, so logs stay readable and free of c
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from typing import IO, Any
@@ -44,7 +45,7 @@ def format_duration(seconds: float | None) -> str:
 def metrics_text(row: dict[str, Any], last_eval: dict[str, Any] | None = None) -> str:
     """'reward 0.412 · acc 0.375 · len 57 · ...' from a metrics row; keys the row lacks are left out."""
     parts = [f"{label} {fmt.format(row[key])}" for key, label, fmt in SHOWN
-             if isinstance(row.get(key), (int, float))]
+             if isinstance(row.get(key), (int, float)) and math.isfinite(row[key])]
     if last_eval and isinstance(last_eval.get("eval/pass@1"), (int, float)):
         ci = last_eval.get("eval/pass@1_ci95")
         band = f" [{ci[0]:.3f}, {ci[1]:.3f}]" if isinstance(ci, (list, tuple)) and len(ci) == 2 else ""
