@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +26,25 @@ from r1lab.verify.code import CodeCase, CodeResult, judge_case
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="POSIX only")
 
 ADD_TESTS = "assert add(1, 2) == 3\nassert add(-4, 4) == 0\nassert add(10, 5) == 15\n"
+# World-writable host files at a guessable path: only the sandbox's isolation keeps them intact.
+CANARY = Path(f"/tmp/r1lab-hostile-canary-{os.getpid()}")
+
+
+@pytest.fixture(autouse=True)
+def host_untouched():
+    """After every test: the canary is intact, and the parent's environment and directory unchanged."""
+    CANARY.mkdir(exist_ok=True)
+    CANARY.chmod(0o777)
+    (CANARY / "file").write_text("canary")
+    (CANARY / "file").chmod(0o666)
+    def environment():
+        return {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+
+    env, cwd = environment(), os.getcwd()
+    yield
+    assert sorted(os.listdir(CANARY)) == ["file"] and (CANARY / "file").read_text() == "canary"
+    assert environment() == env and os.getcwd() == cwd
+    shutil.rmtree(CANARY)
 
 
 def mechanism() -> str:
@@ -240,14 +261,15 @@ def test_writing_outside_the_scratch_directory(tmp_path):
     target = tmp_path / "open"
     target.mkdir()
     target.chmod(0o777)  # writable by anyone who can see it: only isolation protects it
-    paths = [str(target / "owned"), "/work/hostile-marker", "/root/hostile-marker", "/etc/hostile-marker"]
+    paths = [str(target / "owned"), str(CANARY / "owned"), str(CANARY / "file"), "/work/hostile-marker",
+             "/root/hostile-marker", "/etc/hostile-marker"]
     code = ("def add(a, b):\n    ok = 0\n"
             f"    for p in {paths!r}:\n"
             "        try:\n            open(p, 'w').write('x')\n            ok += 1\n"
             "        except OSError:\n            pass\n"
             "    return ok + 3 if ok else -1\n")
     assert_fails(judge(code, tests="assert add(1, 2) == 3\n"))
-    assert not any(os.path.exists(p) for p in paths)
+    assert not any(os.path.exists(p) for p in paths if "canary" not in p)  # the fixture checks those
 
 
 def test_reading_host_files(tmp_path):
