@@ -18,6 +18,7 @@ import html
 import json
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -430,10 +431,12 @@ def summary_row(run: RunData) -> dict[str, str]:
     }
 
 
-def html_table(columns: list[str], rows: list[list[str]], cls: str = "") -> str:
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
+def html_table(columns: list[str] | None, rows: list[list[str]], cls: str = "") -> str:
+    """An escaped HTML table; no header row when `columns` is None."""
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns or [])
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>" for row in rows)
-    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    thead = f"<thead><tr>{head}</tr></thead>" if columns else ""
+    return f'<table class="{cls}">{thead}<tbody>{body}</tbody></table>'
 
 
 def summary_section(runs: list[RunData]) -> str:
@@ -491,7 +494,7 @@ def per_problem(samples: list[dict]) -> list[dict]:
     out = []
     for pid, rows in groups.items():
         answers = [r.get("extracted") for r in rows if r.get("extracted")]
-        majority = max(set(answers), key=answers.count) if answers else None
+        majority = Counter(answers).most_common(1)[0][0] if answers else None  # ties: the first sampled
         out.append({"id": pid, "gold": str(rows[0].get("gold", "")), "n": len(rows),
                     "correct": sum(_eval_correct(r) for r in rows), "majority": majority,
                     "truncated": sum(r.get("finish_reason") == "length" for r in rows)})
@@ -524,9 +527,11 @@ def eval_charts(ev: EvalData, index: int) -> list[dict]:
                          arrayminus=[points[k]["mean"] - c[0] for k, c in zip(ks, ci)])))
     if traces:
         title = "pass@k and cons@k over k (95% CI over problems)"
-        charts.append({"id": f"eval{index}-passk", "title": title, "figure": _figure(
-            traces, _layout(title, "fraction of problems", "k", xtype="log" if n >= 16 else "linear")
-            | {"hovermode": "closest"})})
+        layout = _layout(title, "fraction of problems", "k", xtype="log" if n >= 16 else "linear")
+        if n >= 16:  # label powers of two (and n) rather than plotly's log-axis digits
+            layout["xaxis"]["tickvals"] = sorted({2 ** i for i in range(n.bit_length()) if 2 ** i <= n} | {n})
+        layout["hovermode"] = "closest"
+        charts.append({"id": f"eval{index}-passk", "title": title, "figure": _figure(traces, layout)})
     hist = []
     for label, want, color in (("correct", True, PALETTE[2]), ("not correct", False, PALETTE[1])):
         lengths = [_eval_length(s) for s in ev.samples if _eval_correct(s) == want and _eval_length(s) is not None]
@@ -563,7 +568,7 @@ def eval_section(ev: EvalData, index: int, charts: list[dict]) -> str:
              f'<th>most common answer</th><th>truncated</th></tr></thead><tbody>{rows}</tbody></table>')
     divs = "".join(f'<div class="chart" id="chart-{c["id"]}"></div>' for c in charts)
     return (f'<section id="eval-{index}" class="eval"><h2>Eval: {html.escape(ev.name)}</h2>'
-            + html_table(["", ""], [[k, _fmt(v)] for k, v in head], "headline")
+            + html_table(None, [[k, _fmt(v)] for k, v in head], "headline")
             + f'<div class="grid">{divs}</div>'
             + f'<details open><summary>Per-problem results ({len(problems)} problems; click a row to read '
             f'its samples in the browser below)</summary><div class="scroll">{table}</div></details></section>')
