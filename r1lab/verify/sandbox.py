@@ -95,8 +95,7 @@ class Outcome:
     @property
     def cpu_exceeded(self) -> bool:
         """Ended by the CPU limit: SIGXCPU at the soft limit, or SIGKILL at the hard one when we did
-        not send it and the CPU time is there (a pid namespace's first process, the program under
-        `unshare`, ignores SIGXCPU)."""
+        not send it and the CPU time is there (a program that ignores SIGXCPU)."""
         if self.signal == signal.SIGXCPU:
             return True
         return self.signal == signal.SIGKILL and not self.killed and self.cpu_s >= self.cpu_limit_s - 0.05
@@ -243,7 +242,9 @@ def _unshare(uid: int | None) -> list[str]:
     if uid is None:
         args.insert(1, "--map-root-user")
         args.insert(1, "--user")
-    return args + ["--"]
+    # A shell as the namespace's first process, so that the program is not it: the first process of a
+    # pid namespace ignores every signal it has no handler for (its own SIGKILL and SIGXCPU included).
+    return args + ["--", "sh", "-c", '"$@"; exit $?', "sh"]
 
 
 def _environment(home: str) -> dict[str, str]:
@@ -425,8 +426,8 @@ def _decode_status(code: int, run: Running) -> tuple[int | None, int | None]:
         return None, signal.SIGKILL
     if code < 0:
         return None, -code
-    # bwrap reports a program ended by signal N as exit status 128 + N.
-    if code > 128 and code - 128 < signal.NSIG and run.mechanism == "bwrap":
+    # bwrap and the shell under unshare report a program ended by signal N as exit status 128 + N.
+    if code > 128 and code - 128 < signal.NSIG and run.mechanism in ("bwrap", "unshare"):
         return None, code - 128
     # unshare --fork re-raises its child's fatal signal on itself, but cannot for SIGKILL (signal()
     # refuses SIG_DFL for it) and exits 1 with this message instead.
