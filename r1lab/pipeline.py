@@ -88,10 +88,8 @@ def _distill(cfg, d, resume):
 
 
 def _compare(cfg, d, resume):
-    from r1lab.stages.compare import format_table, run_compare
-    table = run_compare(cfg, d)
-    print(format_table(table))
-    return table
+    from r1lab.stages.compare import run_compare
+    return run_compare(cfg, d)
 
 
 class DemoDataConfig(Strict):
@@ -315,10 +313,15 @@ def _run(args) -> int:
         print(f"{source}: {len(stages)} stages OK: " + " -> ".join(f"{s.name} ({s.kind})" for s in stages))
         return 0
     t0 = time.perf_counter()
-    run_pipeline(spec, out, source)
+    record = run_pipeline(spec, out, source)
     print(f"pipeline finished in {time.perf_counter() - t0:.0f} s; outputs in {out}")
-    table = out / "compare" / "table.json"
-    if args.demo and table.exists():
-        shutil.copy(table, out / "table.json")
-        print(f"table: {out / 'table.json'}")
+    from r1lab.stages.compare import format_table
+
+    for name, done in record.items():  # every comparison table again, also when its stage was skipped
+        if done["stage"] == "compare":
+            table_path = Path(done["outputs"]["table"])
+            print(f"\n{name}: {table_path}\n" + format_table(json.loads(table_path.read_text())))
+            if args.demo:
+                shutil.copy(table_path, out / "table.json")
+                print(f"table: {out / 'table.json'}")
     return 0
