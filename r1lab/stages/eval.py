@@ -42,7 +42,7 @@ class EvalConfig(Strict):
     out: str = ""  # empty: runs/eval/<model>-<benchmark>
     template: Literal["auto", "chat", "r1_zero"] = "auto"
     seed: int = 0
-    batch_prompts: int = Field(4, ge=1)  # prompts per generate() call (each with n samples)
+    batch_prompts: int = Field(16, ge=1)  # prompts per generate() call (each with n samples)
     dtype: Literal["float32", "bfloat16"] = "float32"
     threads: int = Field(0, ge=0)  # torch intra-op threads; 0 = torch's default
 
@@ -244,7 +244,7 @@ def register(sub) -> None:
     p.add_argument("--template", choices=["auto", "chat", "r1_zero"],
                    help="auto: the chat template when the tokenizer has one, else R1-Zero's")
     p.add_argument("--seed", type=int)
-    p.add_argument("--batch-prompts", type=int, dest="batch_prompts", help="prompts per generate call (default 4)")
+    p.add_argument("--batch-prompts", type=int, dest="batch_prompts", help="prompts per generate call (default 16)")
     p.add_argument("--dtype", choices=["float32", "bfloat16"])
     p.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     p.set_defaults(run=_run)
