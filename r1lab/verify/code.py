@@ -94,8 +94,14 @@ def judge_asserts(case: CodeCase) -> CodeResult:
                                     memory_mb=case.memory_mb)
     judge_limits = sandbox.Limits(wall_s=case.timeout_s + STARTUP_S, cpu_s=case.timeout_s + STARTUP_S,
                                   memory_mb=max(JUDGE_MEMORY_MB, case.memory_mb), max_processes=4)
-    job = {"program": case.code, "tests": case.tests, "prelude": case.prelude,
-           "entry_point": case.entry_point, "timeout_s": case.timeout_s}
+    try:
+        prepared = code_harness.prepare_tests(case.tests)
+    except SyntaxError as err:
+        return _result("error", 0, 0, f"tests: {err}")
+    if prepared["total"] == 0:
+        return _result("error", 0, 0, "the tests hold no assert")
+    job = {"program": case.code, "prelude": case.prelude, "entry_point": case.entry_point,
+           "timeout_s": case.timeout_s, **prepared}
     python, files = sandbox.python_executable(), {"harness.pyc": harness_bytecode()}
     requests_r, requests_w = os.pipe()
     answers_r, answers_w = os.pipe()

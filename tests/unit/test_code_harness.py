@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from r1lab.verify.code_harness import AssertRewriter, NotPlainData, check_plain, parse_plain, to_text
+from r1lab.verify.code_harness import NotPlainData, check_plain, parse_plain, prepare_tests, to_text
 
 ROUND_TRIP = [
     None, True, False, 0, -7, 10**4000, 1.5, -0.0, 1e308, complex(1, -2), "", "é\n'\"\\", b"\x00\xff",
@@ -71,17 +71,17 @@ def test_parse_plain_refuses_everything_that_is_not_a_literal(text):
         parse_plain(text)
 
 
-def rewrite(source):
-    rewriter = AssertRewriter()
-    tree = ast.fix_missing_locations(rewriter.visit(ast.parse(source)))
-    return rewriter.count, ast.unparse(tree)
-
-
 def test_each_assert_becomes_one_numbered_test_and_constants_are_dropped():
-    count, text = rewrite("def check(c):\n    assert True, 'x'\n    assert c(1) == 2\n"
-                          "    for i in range(3):\n        assert c(i) > 0, 'msg'\nassert f()\n")
-    assert count == 3
+    prepared = prepare_tests("def check(c):\n    assert True, 'x'\n    assert c(1) == 2\n"
+                             "    for i in range(3):\n        assert c(i) > 0, 'msg'\nassert f()\n")
+    count, text = prepared["total"], prepared["script"]
+    assert count == 3 and not prepared["calls_check"]
+    assert {"c", "f", "i", "range"} <= set(prepared["names"])
     assert "__r1_check(0, lambda: c(1) == 2)" in text
     assert "__r1_check(1, lambda: c(i) > 0)" in text
     assert "__r1_check(2, lambda: f())" in text
     assert "assert" not in text
+    ast.parse(text)
+    assert prepare_tests("def check(c):\n    assert c()\ncheck(f)\n")["calls_check"]
+    with pytest.raises(SyntaxError):
+        prepare_tests("assert (")
