@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Literal
 
 import torch
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import AutoModelForCausalLM, LlamaConfig, PreTrainedTokenizerFast, Qwen2Config
 
-SPECIALS = ["<pad>", "<eos>", "<think>", "</think>", "<answer>", "</answer>"]
+SPECIALS = ["<pad>", "<eos>"]
+# Single tokens, but ordinary ones: decoding with skip_special_tokens must keep them.
+TAG_TOKENS = ["<think>", "</think>", "<answer>", "</answer>"]
 
 
 def _training_text() -> list[str]:
@@ -36,6 +38,7 @@ def build_tokenizer(vocab_size: int = 384) -> PreTrainedTokenizerFast:
         vocab_size=vocab_size, special_tokens=SPECIALS, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
     )
     tok.train_from_iterator(_training_text(), trainer)
+    tok.add_tokens([AddedToken(t, special=False, normalized=False) for t in TAG_TOKENS])
     return PreTrainedTokenizerFast(
         tokenizer_object=tok, pad_token="<pad>", eos_token="<eos>",
         additional_special_tokens=[],
