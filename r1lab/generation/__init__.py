@@ -35,4 +35,8 @@ def make_generator(kind: str, model, tokenizer) -> Generator:
         from r1lab.generation.hf import HFGenerator
 
         return HFGenerator(model, tokenizer)
-    raise ValueError(f"unknown generator {kind!r} (known: hf)")
+    if kind == "engine":
+        from r1lab.generation.engine import EngineGenerator
+
+        return EngineGenerator(model, tokenizer)
+    raise ValueError(f"unknown generator {kind!r} (known: hf, engine)")
