@@ -45,7 +45,7 @@ class ZeroConfig(Strict):
     task: str = "demo"
     template: Literal["auto", "r1_zero", "chat"] = "auto"  # auto: r1_zero for base models, chat otherwise
     dtype: Literal["float32", "bfloat16"] = "float32"
-    generator: Literal["hf"] = "hf"  # which Generator implementation produces rollouts
+    generator: Literal["hf", "engine"] = "hf"  # which Generator implementation produces rollouts
     report_to: list[Literal["tensorboard", "wandb", "mlflow"]] = ["tensorboard"]
 
     steps: int = Field(150, ge=0)

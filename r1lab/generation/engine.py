@@ -1,0 +1,332 @@
+"""r1lab's generation engine: a decode loop over any Hugging Face causal LM's own forward pass.
+
+What it does differently from transformers' `generate` (the reference in hf.py), each measured in
+benchmarks/NOTES.md:
+- each distinct prompt is prefilled once and its keys/values are copied to its n samples, instead of
+  running the prompt n times;
+- keys/values live in preallocated buffers written in place (`_BufferLayer`); `DynamicCache` grows
+  by `torch.cat`, which copies the whole cache at every step;
+- a finished sequence leaves the running batch at once (compaction: the last running rows move
+  into the holes, so only moved rows are copied), instead of being decoded as padding until the
+  longest sequence ends;
+- sampling is one short function (temperature, top-k, top-p, then an exponential race), with no
+  logits-processor or stopping-criteria objects per step; stop strings are only decoded for rows
+  whose newest token could end one.
+
+Sampling logprobs are of the full temperature-scaled distribution (before top-k/top-p), which is
+the quantity the trainer recomputes (r1lab.rl.logprobs); with temperature 0 (greedy) they are at
+temperature 1.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import torch
+
+from r1lab.generation import SamplingParams
+from r1lab.generation.hf import _eos_ids
+from r1lab.types import Completion
+
+try:  # the layered cache API (transformers >= 4.56)
+    from transformers.cache_utils import DynamicCache, DynamicLayer
+except ImportError:  # pragma: no cover - older transformers: the plain DynamicCache path below
+    from transformers import DynamicCache
+
+    DynamicLayer = None
+
+# Top-p first looks at this many most likely tokens; only when they hold less than top_p of the
+# mass does it sort the whole vocabulary (exact either way, much cheaper for 50k-token vocabularies).
+TOP_P_CANDIDATES = 1024
+
+
+class _BufferLayer(DynamicLayer or object):
+    """One layer's keys and values in preallocated [rows, heads, capacity, head_dim] buffers. A decode
+    step writes one column in place and attention reads a view of the filled prefix."""
+
+    is_sliding = False  # a full-length buffer is also correct for sliding layers: their mask still slides
+
+    def __init__(self, keys: torch.Tensor, values: torch.Tensor, rows: int, capacity: int, expand: torch.Tensor):
+        super().__init__()
+        _, heads, width, head_dim = keys.shape
+        self.k_buf = keys.new_empty(rows, heads, capacity, head_dim)
+        self.v_buf = values.new_empty(rows, values.shape[1], capacity, values.shape[3])
+        self.k_buf[:, :, :width] = keys.index_select(0, expand)
+        self.v_buf[:, :, :width] = values.index_select(0, expand)
+        self.length = width
+        self.device, self.dtype = keys.device, keys.dtype
+        self.is_initialized = True
+        self._view(rows)
+
+    def _view(self, rows: int) -> None:
+        self.keys = self.k_buf[:rows, :, :self.length]
+        self.values = self.v_buf[:rows, :, :self.length]
+
+    def update(self, key_states: torch.Tensor, value_states: torch.Tensor, *args, **kwargs):
+        rows, end = key_states.shape[0], self.length + key_states.shape[2]
+        self.k_buf[:rows, :, self.length:end] = key_states
+        self.v_buf[:rows, :, self.length:end] = value_states
+        self.length = end
+        self._view(rows)
+        return self.keys, self.values
+
+    def move_rows(self, dst: torch.Tensor, src: torch.Tensor, rows: int) -> None:
+        self.k_buf[dst, :, :self.length] = self.k_buf[src, :, :self.length]
+        self.v_buf[dst, :, :self.length] = self.v_buf[src, :, :self.length]
+        self._view(rows)
+
+
+class _KV:
+    """The decode cache: buffer layers where the model's cache is made of plain attention layers, else
+    (linear-attention or other special layers) the model's own DynamicCache with row selection."""
+
+    def __init__(self, prefill_cache, expand: torch.Tensor, capacity: int):
+        layers = getattr(prefill_cache, "layers", None)
+        plain = DynamicLayer is not None and layers and all(
+            type(layer).__name__ in ("DynamicLayer", "DynamicSlidingWindowLayer") and layer.is_initialized
+            and layer.keys.shape[2] == layers[0].keys.shape[2]
+            for layer in layers
+        )
+        self.buffered = bool(plain)
+        if self.buffered:
+            rows = len(expand)
+            prefill_cache.layers = [
+                _BufferLayer(layer.keys, layer.values, rows, capacity, expand) for layer in layers
+            ]
+        else:
+            prefill_cache.batch_select_indices(expand)
+        self.cache = prefill_cache
+
+    def compact(self, holes: torch.Tensor, movers: torch.Tensor, order: torch.Tensor, rows: int) -> None:
+        if self.buffered:
+            for layer in self.cache.layers:
+                layer.move_rows(holes, movers, rows)
+        else:
+            self.cache.batch_select_indices(order)
+
+
+class EngineGenerator:
+    def __init__(self, model, tokenizer):
+        self.model = model
+        self.tokenizer = tokenizer
+        self.eos_ids = _eos_ids(model, tokenizer)
+        names = inspect.signature(model.forward).parameters
+        self._cache_arg = "cache" if "cache" in names else "past_key_values"
+        self._stop_tables: dict[tuple[str, ...], torch.Tensor] = {}
+
+    def load_weights(self, state_dict: dict) -> None:
+        self.model.load_state_dict(state_dict)
+
+    def generate(self, prompt_ids: list[list[int]], params: SamplingParams) -> list[Completion]:
+        if not prompt_ids:
+            return []
+        if any(len(p) == 0 for p in prompt_ids):
+            raise ValueError("every prompt needs at least one token")
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with torch.inference_mode():
+                tokens, logprobs, lengths, stopped = self._decode(prompt_ids, params)
+        finally:
+            self.model.train(was_training)
+        token_lists = [tokens[i, :lengths[i]].tolist() for i in range(len(lengths))]
+        lp_lists = [logprobs[i, :lengths[i]].tolist() for i in range(len(lengths))]
+        texts = self.tokenizer.batch_decode(token_lists, skip_special_tokens=True)
+        return [
+            Completion(prompt_index=i // params.n, token_ids=token_lists[i], text=texts[i],
+                       finish_reason="stop" if stopped[i] else "length", logprobs=lp_lists[i])
+            for i in range(len(token_lists))
+        ]
+
+    def _prefill(self, prompt_ids: list[list[int]]) -> tuple[torch.Tensor, object, torch.Tensor, int]:
+        """One forward over the distinct prompts, left-padded: last-position logits [U, V], the cache,
+        the padding mask [U, W] and the width W."""
+        width = max(len(p) for p in prompt_ids)
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.eos_ids[0]
+        ids = torch.full((len(prompt_ids), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(prompt_ids), width), dtype=torch.bool)
+        for i, p in enumerate(prompt_ids):
+            ids[i, width - len(p):] = torch.tensor(p, dtype=torch.long)
+            mask[i, width - len(p):] = True
+        positions = (mask.long().cumsum(-1) - 1).clamp(min=0)
+        cache = DynamicCache(config=self.model.config)
+        out = self.model(input_ids=ids, attention_mask=mask if not mask.all() else None, position_ids=positions,
+                         use_cache=True, logits_to_keep=1, **{self._cache_arg: cache})
+        return out.logits[:, -1].float(), cache, mask, width
+
+    def _decode(self, prompt_ids: list[list[int]], params: SamplingParams):
+        n_prompts, g, max_new = len(prompt_ids), params.n, params.max_new_tokens
+        rows = n_prompts * g
+        sampler = _Sampler(params, sequence_generators(params, n_prompts))
+        stop_check = _StopCheck(self, params.stop) if params.stop else None
+
+        # 1. Prefill once per prompt; every sample starts from a copy of its prompt's keys/values.
+        logits, prefill_cache, prompt_mask, width = self._prefill(prompt_ids)
+        expand = torch.arange(n_prompts).repeat_interleave(g)  # row -> prompt
+        logits = logits.index_select(0, expand)
+        kv = _KV(prefill_cache, expand, width + max_new)
+        attn = torch.ones((rows, width + max_new), dtype=torch.bool)
+        attn[:, :width] = prompt_mask.index_select(0, expand)
+        padded = ~attn[:, 0]  # rows whose prompt is shorter than the widest one
+        next_pos = torch.tensor([len(prompt_ids[i]) for i in expand.tolist()], dtype=torch.long)
+        row_seq = torch.arange(rows)  # buffer row -> sequence index (rows move on compaction)
+        eos = torch.tensor(self.eos_ids, dtype=torch.long)
+
+        tokens = torch.zeros((rows, max_new), dtype=torch.long)  # by sequence index
+        logprobs = torch.zeros((rows, max_new))
+        lengths = torch.full((rows,), max_new, dtype=torch.long)
+        stopped = torch.zeros(rows, dtype=torch.bool)
+        active = rows
+        for step in range(max_new):
+            # 2. Sample the next token of every running row, record it under its sequence index.
+            seqs = row_seq[:active]
+            tok, lp = sampler.sample(logits, seqs.tolist())
+            tokens[seqs, step] = tok
+            logprobs[seqs, step] = lp
+            done = torch.isin(tok, eos)
+            if stop_check is not None:
+                done |= stop_check.hits(tokens, seqs, tok, step)
+            if step + 1 == max_new:
+                stopped[seqs[done]] = True
+                break
+            if bool(done.any()):
+                finished = seqs[done]
+                stopped[finished] = True
+                lengths[finished] = step + 1
+                keep = ~done
+                remaining = int(keep.sum())
+                if remaining == 0:
+                    break
+                # 3. Compaction: running rows beyond the new end move into the holes left below it.
+                holes = torch.nonzero(~keep[:remaining]).squeeze(-1)
+                movers = torch.nonzero(keep[remaining:]).squeeze(-1) + remaining
+                order = torch.arange(remaining)
+                order[holes] = movers
+                kv.compact(holes, movers, order, remaining)
+                for buf in (attn, padded, next_pos, row_seq):
+                    buf[holes] = buf[movers]
+                tok = tok.index_select(0, order)
+                active = remaining
+            # 4. One forward step for the running rows.
+            length = kv.cache.get_seq_length()
+            mask = attn[:active, :length + 1] if bool(padded[:active].any()) else None
+            out = self.model(input_ids=tok.unsqueeze(-1), attention_mask=mask,
+                             position_ids=next_pos[:active].unsqueeze(-1), use_cache=True,
+                             **{self._cache_arg: kv.cache})
+            logits = out.logits[:, -1].float()
+            next_pos[:active] += 1
+        return tokens, logprobs, lengths.tolist(), stopped.tolist()
+
+
+class _Sampler:
+    """Temperature, then top-k, then top-p (the order of transformers' warpers), then one draw per row
+    by inverse CDF: a single uniform u per row picks the first token whose cumulative probability
+    exceeds u. One random number per row instead of one per vocabulary entry (torch's per-element
+    exponential or multinomial sampling costs more than the model's output layer on a 50k vocabulary).
+    Every sequence draws from its own generator, so what it samples depends on its seed alone, not on
+    which rows share the batch or when compaction moves it."""
+
+    def __init__(self, params: SamplingParams, generators: list[torch.Generator]):
+        self.temperature = params.temperature
+        self.top_k = params.top_k
+        self.top_p = params.top_p
+        self.generators = generators  # by sequence index
+
+    def sample(self, logits: torch.Tensor, seqs: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        """logits [rows, V] float32 (overwritten), the rows' sequence indices -> token [rows], logprob [rows]."""
+        if self.temperature == 0:
+            tok = logits.argmax(-1)
+            return tok, _token_logprob(logits, tok, torch.logsumexp(logits, -1))
+        if self.temperature != 1:
+            logits.div_(self.temperature)
+        lse = torch.logsumexp(logits, -1)  # of the full distribution, before truncation
+        vocab = logits.shape[-1]
+        if 0 < self.top_k < vocab or self.top_p < 1:
+            scores = logits.clone()
+            if 0 < self.top_k < vocab:
+                kth = torch.topk(scores, self.top_k, dim=-1).values[:, -1:]
+                scores.masked_fill_(scores < kth, float("-inf"))
+            if self.top_p < 1:
+                _top_p_mask_(scores, self.top_p)
+            cdf = torch.softmax(scores, -1).cumsum_(-1)
+        else:
+            cdf = (logits - lse.unsqueeze(-1)).exp_().cumsum_(-1)
+        u = torch.cat([torch.rand(1, generator=self.generators[seq]) for seq in seqs])
+        # The last cumulative value stands for 1 (float sums drift); a draw landing past the last
+        # token that has probability, by rounding, is the top token instead.
+        tok = torch.searchsorted(cdf, (u * cdf[:, -1]).unsqueeze(-1), right=True).squeeze(-1).clamp_(max=vocab - 1)
+        empty = cdf.gather(-1, tok.unsqueeze(-1)).squeeze(-1) == torch.where(
+            tok > 0, cdf.gather(-1, (tok - 1).clamp(min=0).unsqueeze(-1)).squeeze(-1), torch.zeros_like(u))
+        if bool(empty.any()):
+            tok = torch.where(empty, logits.argmax(-1), tok)
+        return tok, _token_logprob(logits, tok, lse)
+
+
+def sequence_generators(params: SamplingParams, n_prompts: int) -> list[torch.Generator]:
+    """One generator per sequence, prompt-major: sample k of prompt i is seeded from (seeds[i], k), or
+    from (seed, i, k) when only one seed is given, or from torch's global generator when neither is."""
+    seeds = getattr(params, "seeds", None)
+    if seeds is not None:
+        if len(seeds) != n_prompts:
+            raise ValueError(f"SamplingParams.seeds has {len(seeds)} seeds for {n_prompts} prompts")
+        bases = list(seeds)
+    else:
+        seed = params.seed if params.seed is not None else int(torch.randint(0, 2**62, (1,)))
+        bases = [seed * 1_000_003 + i for i in range(n_prompts)]
+    return [torch.Generator().manual_seed((b * 7_919 + k) % 2**63) for b in bases for k in range(params.n)]
+
+
+def _token_logprob(logits: torch.Tensor, tok: torch.Tensor, lse: torch.Tensor) -> torch.Tensor:
+    return logits.gather(-1, tok.unsqueeze(-1)).squeeze(-1) - lse
+
+
+def _top_p_mask_(scores: torch.Tensor, top_p: float) -> None:
+    """Keep, per row, the most likely tokens until their mass reaches top_p (the token that crosses it
+    included); a token is dropped when the tokens strictly more likely than it already hold top_p."""
+    k = min(TOP_P_CANDIDATES, scores.shape[-1])
+    vals, idx = torch.topk(scores, k, dim=-1)  # sorted, descending
+    probs = torch.softmax(scores, -1).gather(-1, idx)
+    before = probs.cumsum(-1) - probs  # mass strictly above each candidate
+    if k < scores.shape[-1] and bool((before[:, -1] + probs[:, -1] < top_p).any()):
+        vals, idx = torch.sort(scores, dim=-1, descending=True)
+        probs = torch.softmax(vals, -1)
+        before = probs.cumsum(-1) - probs
+    kept = torch.full_like(scores, float("-inf"))
+    kept.scatter_(-1, idx, vals.masked_fill(before >= top_p, float("-inf")))
+    scores.copy_(kept)
+
+
+class _StopCheck:
+    """Stop strings: a row is decoded only when its newest token could end a stop string (its text
+    contains a stop string's last character, or is an incomplete UTF-8 piece), and then only the last
+    few tokens are decoded."""
+
+    def __init__(self, engine: EngineGenerator, stops: list[str]):
+        self.tokenizer = engine.tokenizer
+        self.stops = list(stops)
+        self.window = 4 * max(len(s) for s in stops) + 8
+        key = tuple(self.stops)
+        if key not in engine._stop_tables:
+            engine._stop_tables[key] = self._table(engine.model)
+        self.may_end = engine._stop_tables[key]
+
+    def _table(self, model) -> torch.Tensor:
+        vocab = max(model.get_output_embeddings().weight.shape[0], len(self.tokenizer))
+        known = len(self.tokenizer)
+        pieces = self.tokenizer.batch_decode([[i] for i in range(known)], skip_special_tokens=False)
+        ends = {s[-1] for s in self.stops}
+        table = torch.zeros(vocab, dtype=torch.bool)
+        table[:known] = torch.tensor([("\ufffd" in p) or any(c in p for c in ends) for p in pieces])
+        return table
+
+    def hits(self, tokens: torch.Tensor, seqs: torch.Tensor, tok: torch.Tensor, step: int) -> torch.Tensor:
+        done = torch.zeros(len(seqs), dtype=torch.bool)
+        candidates = torch.nonzero(self.may_end[tok]).squeeze(-1).tolist()
+        if not candidates:
+            return done
+        start = max(0, step + 1 - self.window)
+        windows = [tokens[int(seqs[r]), start:step + 1].tolist() for r in candidates]
+        texts = self.tokenizer.batch_decode(windows, skip_special_tokens=False)
+        for r, text in zip(candidates, texts):
+            done[r] = any(s in text for s in self.stops)
+        return done
