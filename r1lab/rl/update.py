@@ -1,6 +1,20 @@
 """One GRPO update from a scored rollout: length-bucketed micro-batches, optional old-policy and
 reference forwards, mu iterations of gradient steps. Shared by the zero and rl stages and the
-distributed trainer; the maths it calls lives in advantages.py, losses.py and logprobs.py."""
+distributed trainer; the maths it calls lives in advantages.py, losses.py and logprobs.py.
+
+Work that cannot change the result is not done (each measured in benchmarks/NOTES.md):
+- with beta = 0, a sequence whose advantage is 0 (or whose weight is 0) has a per-token loss of exactly
+  0 whatever its ratio, so it gets no forward or backward at all; the loss normaliser is still taken
+  over the whole batch, so the loss and gradients are those of the full batch. The optimizer still
+  steps (with zero gradients when nothing is left), as it would on the full batch;
+- each distinct prompt of a micro-batch is run once and shared by its completions
+  (`shared_prompt_logprobs`);
+- no old-policy forward when mu = 1 (the ratio is then exp(logp - logp.detach()) = 1, with gradient),
+  no reference forward when beta = 0.
+
+Logged statistics (clip_fraction, ratio_mean, kl, entropy) are token means over the sequences that
+were trained on; `trained_fraction` is their share of the batch. With nothing to train on they are NaN.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +22,14 @@ from dataclasses import dataclass
 
 import torch
 
-from r1lab.rl.logprobs import SequenceBatch, build_batch, completion_logprobs
+from r1lab.rl.logprobs import (
+    SequenceBatch,
+    SharedPromptBatch,
+    build_batch,
+    build_shared_batch,
+    completion_logprobs,
+    shared_prompt_logprobs,
+)
 from r1lab.rl.losses import LossType, loss_denominator, policy_loss
 
 
@@ -23,12 +44,32 @@ class UpdateSettings:
     max_new_tokens: int
     temperature: float
     max_grad_norm: float
+    share_prompts: bool = True  # one forward per distinct prompt per micro-batch
+    skip_zero_advantage: bool = True  # with beta = 0: no forward/backward for rows with no gradient
 
 
 def length_buckets(lengths: list[int], micro_batch_size: int) -> list[list[int]]:
     """Indices grouped into micro-batches of similar length, so little of each forward is padding."""
     order = sorted(range(len(lengths)), key=lambda i: lengths[i])
     return [order[i:i + micro_batch_size] for i in range(0, len(order), micro_batch_size)]
+
+
+def rows_with_gradient(advantages: torch.Tensor, weights: torch.Tensor, beta: float) -> list[int]:
+    """Rows whose loss term can have a non-zero gradient: weight > 0, and advantage != 0 unless a KL
+    term (beta > 0) gives every row a gradient of its own."""
+    keep = weights > 0
+    if beta == 0:
+        keep &= advantages != 0
+    return torch.nonzero(keep).squeeze(-1).tolist()
+
+
+Batch = SequenceBatch | SharedPromptBatch
+
+
+def sequence_logprobs(model, batch: Batch, temperature: float, with_entropy: bool = False):
+    if isinstance(batch, SharedPromptBatch):
+        return shared_prompt_logprobs(model, batch, temperature, with_entropy)
+    return completion_logprobs(model, batch, temperature, with_entropy)
 
 
 def grpo_update(
@@ -42,38 +83,51 @@ def grpo_update(
     settings: UpdateSettings,
     pad_id: int,
     ref_model=None,
+    behaviour_logprobs: list[list[float]] | None = None,  # [N][T_i] under the policy that sampled them
+    reduce_grads=None,  # data-parallel ranks (distributed/trainer.py): sums gradients across ranks
 ) -> dict[str, float]:
-    lengths = [len(p) + len(c) for p, c in zip(prompts, completions)]
-    buckets = length_buckets(lengths, settings.micro_batch_size)
-    batches: list[tuple[list[int], SequenceBatch]] = []
-    for idx in buckets:
-        b = build_batch([prompts[i] for i in idx], [completions[i] for i in idx], pad_id)
-        b.completion_mask *= weights[idx].unsqueeze(-1)
-        batches.append((idx, b))
-    width = max(b.completion_mask.shape[1] for _, b in batches)
-    full_mask = torch.zeros(len(prompts), width)
-    for idx, b in batches:
-        full_mask[idx, : b.completion_mask.shape[1]] = b.completion_mask
+    # The loss normaliser is over the whole batch, rows that will be skipped included.
+    full_mask = torch.zeros(len(prompts), max(1, max(len(c) for c in completions)))
+    for i, c in enumerate(completions):
+        full_mask[i, :len(c)] = weights[i]
     denominator = loss_denominator(settings.loss_type, full_mask, settings.max_new_tokens)
 
+    rows = list(range(len(prompts)))
+    if settings.skip_zero_advantage:
+        rows = rows_with_gradient(advantages, weights, settings.beta)
+    build = build_shared_batch if settings.share_prompts else build_batch
+    lengths = [len(prompts[i]) + len(completions[i]) for i in rows]
+    batches: list[tuple[list[int], Batch]] = []
+    for bucket in length_buckets(lengths, settings.micro_batch_size):
+        idx = [rows[j] for j in bucket]
+        b = build([prompts[i] for i in idx], [completions[i] for i in idx], pad_id)
+        b.completion_mask *= weights[idx].unsqueeze(-1)
+        batches.append((idx, b))
+
     # Frozen forwards, once per batch: the behaviour policy (only when it will differ from the
-    # current one, i.e. mu > 1) and the reference (only when beta > 0).
+    # current one, i.e. mu > 1) and the reference (only when beta > 0). Rollouts sampled by older
+    # weights (async workers) bring their behaviour logprobs: PPO's ratio is then taken against the
+    # policy that actually sampled, and its clip bounds the off-policy step (Noukhovitch et al. 2024).
     old_lp, ref_lp = {}, {}
     with torch.no_grad():
-        for k, (_, b) in enumerate(batches):
-            if settings.iterations > 1:
-                old_lp[k] = completion_logprobs(model, b, settings.temperature)[0]
+        for k, (idx, b) in enumerate(batches):
+            if behaviour_logprobs is not None:
+                old_lp[k] = torch.zeros_like(b.completion_mask)
+                for row, i in enumerate(idx):
+                    old_lp[k][row, :len(behaviour_logprobs[i])] = torch.tensor(behaviour_logprobs[i])
+            elif settings.iterations > 1:
+                old_lp[k] = sequence_logprobs(model, b, settings.temperature)[0]
             if settings.beta > 0:
-                ref_lp[k] = completion_logprobs(ref_model, b, settings.temperature)[0]
+                ref_lp[k] = sequence_logprobs(ref_model, b, settings.temperature)[0]
 
     totals = {"loss": 0.0, "clip_fraction": 0.0, "kl": 0.0, "ratio_mean": 0.0, "entropy": 0.0, "grad_norm": 0.0}
-    counted_tokens = float(full_mask.sum().clamp(min=1))
+    counted_tokens = float(sum(b.completion_mask.sum() for _, b in batches))
     for iteration in range(settings.iterations):
+        first = iteration == 0
         optimizer.zero_grad(set_to_none=True)
         for k, (idx, b) in enumerate(batches):
-            first = iteration == 0
-            logprobs, entropy = completion_logprobs(model, b, settings.temperature, with_entropy=first)
-            old = old_lp[k] if settings.iterations > 1 else logprobs.detach()
+            logprobs, entropy = sequence_logprobs(model, b, settings.temperature, with_entropy=first)
+            old = old_lp[k] if k in old_lp else logprobs.detach()
             loss, stats = policy_loss(
                 logprobs, old, advantages[idx], b.completion_mask,
                 loss_type=settings.loss_type, denominator=denominator,
@@ -81,16 +135,33 @@ def grpo_update(
                 beta=settings.beta, ref_logprobs=ref_lp.get(k),
             )
             loss.backward()
-            share = float(b.completion_mask.sum()) / counted_tokens  # token-weighted stats
             if first:
+                share = float(b.completion_mask.sum()) / max(counted_tokens, 1.0)  # token-weighted stats
                 totals["loss"] += loss.item()
                 totals["clip_fraction"] += stats.clip_fraction * share
                 totals["kl"] += stats.kl * share
                 totals["ratio_mean"] += stats.ratio_mean * share
-                totals["entropy"] += float((entropy * b.completion_mask).sum()) / counted_tokens
+                totals["entropy"] += float((entropy * b.completion_mask).sum()) / max(counted_tokens, 1.0)
+        if not batches:
+            _zero_missing_grads(model)
+        if reduce_grads is not None:  # before clipping: every rank clips the whole batch's gradient
+            reduce_grads()
         grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), settings.max_grad_norm)
-        if iteration == 0:
+        if first:
             totals["grad_norm"] = float(grad_norm)
         optimizer.step()
         scheduler.step()
+    if counted_tokens == 0:
+        for key in ("clip_fraction", "kl", "ratio_mean", "entropy"):
+            totals[key] = float("nan")
+    totals["trained_fraction"] = len(rows) / max(1, len(prompts))
     return totals
+
+
+def _zero_missing_grads(model) -> None:
+    """A parameter that got no gradient (everything skipped) gets an explicit zero one, so the
+    optimizer treats the step exactly as a zero-gradient step of the full batch (AdamW skips a
+    parameter whose grad is None: its moments would not decay and weight decay would not apply)."""
+    for p in model.parameters():
+        if p.requires_grad and p.grad is None:
+            p.grad = torch.zeros_like(p)
