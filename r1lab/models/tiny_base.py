@@ -1,0 +1,374 @@
+"""`r1lab base build`: make the embedded tiny base model from nothing, reproducibly from a seed.
+
+Reads top to bottom: synthetic corpus (r1lab/models/corpus.py) -> byte-level BPE tokenizer ->
+Llama config -> pretraining (a plain AdamW loop, cosine schedule, loss on every real token) ->
+save (safetensors, tokenizer, generation config) -> a quick held-out evaluation per style that goes
+into the model card (README.md in the output directory).
+
+Same seed, same corpus and same tokenizer everywhere; the same weights on the same machine, torch
+build and thread count (CPU float reductions depend on how work is split across threads).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import re
+import time
+from collections import Counter
+from pathlib import Path
+from statistics import mean
+
+import torch
+from pydantic import Field
+from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
+from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+from r1lab.config import Strict, build_config
+from r1lab.models.corpus import DEFAULT_MIX, DEFAULT_SLIP, Doc, make_corpus
+from r1lab.models.loading import TINY_BASE_DIR
+from r1lab.models.templates import R1_ZERO_TEMPLATE
+
+PAD, EOS = "<|pad|>", "<|endoftext|>"
+TAGS = ("<think>", "</think>", "<answer>", "</answer>")
+FORMAT_RE = re.compile(r"^\s*<think>(.+?)</think>\s*<answer>(.+?)</answer>\s*$", re.DOTALL)
+
+
+class BaseBuildConfig(Strict):
+    seed: int = 0
+    corpus_size: int = Field(24000, ge=10)  # documents
+    vocab_size: int = Field(512, ge=300)  # an upper bound: the small corpus stops BPE short of it
+    hidden_size: int = Field(256, ge=8)
+    layers: int = Field(4, ge=1)
+    heads: int = Field(4, ge=1)
+    kv_heads: int = Field(2, ge=1)
+    intermediate_size: int = Field(768, ge=8)
+    max_positions: int = Field(512, ge=64)
+    steps: int = Field(1500, ge=1)
+    batch_size: int = Field(32, ge=1)  # documents per step
+    learning_rate: float = Field(2e-3, gt=0)
+    min_lr_ratio: float = Field(0.1, ge=0, le=1)
+    warmup_steps: int = Field(100, ge=0)
+    weight_decay: float = Field(0.1, ge=0)
+    threads: int = Field(2, ge=1)
+    eval_problems: int = Field(64, ge=0)  # held-out demo problems for the model card; 0 skips it
+    eval_samples: int = Field(4, ge=1)
+    log_every: int = Field(50, ge=1)
+
+
+# ---------------------------------------------------------------------------------------- tokenizer
+def train_tokenizer(texts: list[str], vocab_size: int) -> PreTrainedTokenizerFast:
+    """Byte-level BPE, so any text round-trips exactly. Digits are split one per token; a digit may
+    carry the space before it (" 1", "0", "5" for " 105"), which keeps an equation to about ten
+    tokens and a self-checked solution inside the demo's 96-token budget. The think/answer tags are
+    single ordinary (not special) tokens, so decoding with skip_special_tokens keeps them."""
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(r" ?[0-9]"), behavior="isolated"),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True),
+    ])
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size - len(TAGS), special_tokens=[PAD, EOS],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False,
+    )
+    # The tags become whole tokens below; keep BPE from spending merges on their pieces.
+    tag_re = re.compile("|".join(re.escape(t) for t in TAGS))
+    tok.train_from_iterator((tag_re.sub(" ", t) for t in texts), trainer)
+    tok.add_tokens([AddedToken(t, normalized=False, special=False) for t in TAGS])
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tok, pad_token=PAD, eos_token=EOS, model_max_length=512,
+        clean_up_tokenization_spaces=False,  # " ." must stay " ." for exact round trips
+    )
+
+
+def encode_docs(docs: list[Doc], tokenizer) -> list[list[int]]:
+    """Each document as prompt + response + EOS (the model learns to stop)."""
+    ids = tokenizer([d.text for d in docs], add_special_tokens=False)["input_ids"]
+    return [seq + [tokenizer.eos_token_id] for seq in ids]
+
+
+# ------------------------------------------------------------------------------------------- model
+def model_config(cfg: BaseBuildConfig, tokenizer) -> LlamaConfig:
+    """Llama rather than Qwen2: transformers 5 loads a Qwen2 directory's tokenizer as Qwen2Tokenizer,
+    which replaces the pre-tokenizer of tokenizer.json with Qwen's own, so the model would be fed
+    tokens it never saw in training. For a Llama directory it keeps tokenizer.json as saved."""
+    return LlamaConfig(
+        vocab_size=len(tokenizer), hidden_size=cfg.hidden_size, intermediate_size=cfg.intermediate_size,
+        num_hidden_layers=cfg.layers, num_attention_heads=cfg.heads, num_key_value_heads=cfg.kv_heads,
+        max_position_embeddings=cfg.max_positions, tie_word_embeddings=True,
+        bos_token_id=None, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+    )
+
+
+def count_parameters(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())  # tied weights are counted once
+
+
+# ------------------------------------------------------------------------------------- pretraining
+def batches(sequences: list[list[int]], batch_size: int, steps: int, seed: int):
+    """Yield `steps` batches of indices, epoch after epoch, each epoch a fresh shuffle. Within
+    windows of 16 batches documents are sorted by length, so a batch pads little."""
+    rng = random.Random(f"r1lab-batches-{seed}")
+    made = 0
+    while True:
+        order = list(range(len(sequences)))
+        rng.shuffle(order)
+        window = 16 * batch_size
+        epoch = []
+        for start in range(0, len(order), window):
+            chunk = sorted(order[start:start + window], key=lambda i: len(sequences[i]))
+            epoch += [chunk[j:j + batch_size] for j in range(0, len(chunk), batch_size)]
+        rng.shuffle(epoch)
+        for batch in epoch:
+            yield batch
+            made += 1
+            if made == steps:
+                return
+
+
+def collate(sequences: list[list[int]], pad_id: int) -> dict[str, torch.Tensor]:
+    width = max(len(s) for s in sequences)
+    ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(sequences), width), dtype=torch.long)
+    for row, seq in enumerate(sequences):
+        ids[row, : len(seq)] = torch.tensor(seq)
+        mask[row, : len(seq)] = 1
+    labels = ids.masked_fill(mask == 0, -100)  # no loss on padding
+    return {"input_ids": ids, "attention_mask": mask, "labels": labels}
+
+
+def lr_at(step: int, cfg: BaseBuildConfig) -> float:
+    """Linear warm-up, then cosine decay to min_lr_ratio of the peak."""
+    if step < cfg.warmup_steps:
+        return cfg.learning_rate * (step + 1) / cfg.warmup_steps
+    progress = (step - cfg.warmup_steps) / max(1, cfg.steps - cfg.warmup_steps)
+    cosine = 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+    return cfg.learning_rate * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * cosine)
+
+
+def pretrain(model, sequences: list[list[int]], pad_id: int, cfg: BaseBuildConfig, log=print,
+             on_log=None) -> list[float]:
+    """Plain next-token pretraining; returns the loss of every step. `on_log(step)`, when given, runs
+    at every log line (experiments evaluate the model there)."""
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]  # norms: no weight decay
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
+                             {"params": no_decay, "weight_decay": 0.0}],
+                            lr=cfg.learning_rate, betas=(0.9, 0.95))
+    model.train()
+    losses, tokens, start = [], 0, time.time()
+    for step, batch in enumerate(batches(sequences, cfg.batch_size, cfg.steps, cfg.seed)):
+        for group in opt.param_groups:
+            group["lr"] = lr_at(step, cfg)
+        inputs = collate([sequences[i] for i in batch], pad_id)
+        loss = model(**inputs).loss
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        losses.append(loss.item())
+        tokens += int(inputs["attention_mask"].sum())
+        if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps:
+            recent = losses[-cfg.log_every:]
+            log(f"step {step + 1}/{cfg.steps}  loss {sum(recent) / len(recent):.4f}  "
+                f"lr {lr_at(step, cfg):.2e}  tokens {tokens}  {tokens / (time.time() - start):.0f} tok/s")
+            if on_log is not None:
+                on_log(step + 1)
+                model.train()
+    model.eval()
+    return losses
+
+
+# ------------------------------------------------------------------------------------- evaluation
+def response_style(response: str) -> str:
+    """Which way a response worked: 'malformed' when the frame is broken, else 'check' when it
+    re-checks ("wait"), 'steps' when it writes equations, 'direct' otherwise."""
+    if not FORMAT_RE.match(response):
+        return "malformed"
+    if "wait" in response:
+        return "check"
+    return "steps" if " = " in response else "direct"
+
+
+@torch.no_grad()
+def sample_responses(model, tokenizer, prompts: list[str], n: int, max_new_tokens: int = 96,
+                     temperature: float = 0.6, top_p: float = 0.95, seed: int = 0) -> list[list[str]]:
+    """n sampled responses per prompt with plain `generate`, stopping at </answer> or EOS."""
+    torch.manual_seed(seed)
+    tokenizer.padding_side = "left"
+    inputs = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+    tokenizer.padding_side = "right"
+    out = model.generate(
+        **inputs, do_sample=True, temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens,
+        num_return_sequences=n, eos_token_id=[tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("</answer>")],
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    texts = tokenizer.batch_decode(out[:, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
+    return [texts[i * n:(i + 1) * n] for i in range(len(prompts))]
+
+
+def evaluate_styles(model, tokenizer, n_problems: int, n_samples: int, prefix: str = "") -> dict:
+    """pass@1 on held-out demo problems at the R1 evaluation setting (temperature 0.6, top-p 0.95),
+    overall and per response style. `prefix` is appended to each prompt to force a style."""
+    from r1lab.tasks.demo import DemoTask
+
+    task = DemoTask()
+    problems = task.problems("test", n_problems, seed=0)
+    prompts = [R1_ZERO_TEMPLATE.format(question=task.prompt(p)) + prefix for p in problems]
+    per_style: dict[str, list[float]] = {}
+    lengths = []
+    for p, responses in zip(problems, sample_responses(model, tokenizer, prompts, n_samples), strict=True):
+        for r in responses:
+            per_style.setdefault(response_style(prefix + r), []).append(task.verify(p, prefix + r).score)
+            lengths.append(len(tokenizer(r, add_special_tokens=False)["input_ids"]))
+    scores = [s for v in per_style.values() for s in v]
+    return {
+        "pass@1": sum(scores) / len(scores),
+        "format_ok": 1 - len(per_style.get("malformed", [])) / len(scores),
+        "mean_length": sum(lengths) / len(lengths),
+        "styles": {s: {"share": len(v) / len(scores), "pass@1": sum(v) / len(v)} for s, v in sorted(per_style.items())},
+    }
+
+
+# ------------------------------------------------------------------------------------------- build
+def build(cfg: BaseBuildConfig, out: Path, log=print) -> dict:
+    """Corpus -> tokenizer -> model -> pretraining -> save -> evaluate. Returns the build record."""
+    started = time.time()
+    torch.set_num_threads(cfg.threads)
+    docs = make_corpus(cfg.corpus_size, cfg.seed)
+    tokenizer = train_tokenizer([d.text for d in docs], cfg.vocab_size)
+    sequences = encode_docs(docs, tokenizer)
+    log(f"corpus: {len(docs)} documents, {sum(map(len, sequences))} tokens, "
+        f"{dict(sorted(Counter(d.style for d in docs).items()))}; vocabulary {len(tokenizer)}")
+
+    torch.manual_seed(cfg.seed)
+    model = LlamaForCausalLM(model_config(cfg, tokenizer))
+    log(f"model: Llama, {count_parameters(model):,} parameters")
+    losses = pretrain(model, sequences, tokenizer.pad_token_id, cfg, log)
+    train_seconds = time.time() - started
+    window = min(50, max(1, cfg.steps // 4))
+
+    record = {
+        "config": cfg.model_dump(), "parameters": count_parameters(model), "vocab_size": len(tokenizer),
+        "corpus": {"documents": len(docs), "tokens": sum(map(len, sequences)),
+                   "mix": DEFAULT_MIX, "slip_rate": DEFAULT_SLIP,
+                   "styles": dict(sorted(Counter(d.style for d in docs).items()))},
+        # Means over the first and the last few steps (a quarter of the run at most, 50 steps at most).
+        "loss_first": mean(losses[:window]), "loss_last": mean(losses[-window:]), "loss_window": window,
+        "train_seconds": round(train_seconds, 1),
+    }
+    if cfg.eval_problems:
+        record["eval"] = evaluate_styles(model, tokenizer, cfg.eval_problems, cfg.eval_samples)
+        record["eval_forced_steps"] = evaluate_styles(model, tokenizer, cfg.eval_problems, cfg.eval_samples,
+                                                      prefix=" <think> step by step .")
+        log(f"held-out pass@1 {record['eval']['pass@1']:.3f}, per style {record['eval']['styles']}; "
+            f"forced step by step {record['eval_forced_steps']['pass@1']:.3f}")
+    save(model, tokenizer, out, record)
+    log(f"saved to {out} in {time.time() - started:.0f} s")
+    return record
+
+
+def save(model, tokenizer, out: Path, record: dict) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    # R1's evaluation setting as the sampling default; r1lab's generators pass their own settings.
+    model.generation_config = GenerationConfig(
+        do_sample=True, temperature=0.6, top_p=0.95, max_new_tokens=96,
+        eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
+    )
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    # "PreTrainedTokenizerFast" loads tokenizer.json as is under transformers 4 and 5 alike (5 writes
+    # its own class name, TokenizersBackend, which 4 does not know).
+    config_path = out / "tokenizer_config.json"
+    tok_config = json.loads(config_path.read_text())
+    tok_config["tokenizer_class"] = "PreTrainedTokenizerFast"
+    config_path.write_text(json.dumps(tok_config, indent=2) + "\n")
+    (out / "build_info.json").write_text(json.dumps(record, indent=2) + "\n")
+    (out / "README.md").write_text(model_card(record))
+
+
+def model_card(record: dict) -> str:
+    cfg, corpus = record["config"], record["corpus"]
+    mix = ", ".join(f"{s} {w:.0%}" for s, w in corpus["mix"].items())
+    slips = ", ".join(f"{s} {w:.0%}" for s, w in corpus["slip_rate"].items() if w)
+    lines = [
+        "# tiny-base: r1lab's embedded base model",
+        "",
+        "A Llama-architecture causal language model of "
+        f"{record['parameters'] / 1e6:.2f} M parameters ({cfg['layers']} layers, hidden {cfg['hidden_size']}, "
+        f"{cfg['heads']} heads, {cfg['kv_heads']} key-value heads, MLP {cfg['intermediate_size']}, tied embeddings, "
+        f"float32), with a byte-level BPE tokenizer of {record['vocab_size']} tokens (digits one per token; "
+        "`<think>`, `</think>`, `<answer>`, `</answer>` single tokens; pad `<|pad|>` distinct from EOS "
+        "`<|endoftext|>`; no chat template, so r1lab prompts it with the `r1_zero` frame).",
+        "",
+        "It is the starting point of `r1lab demo`: a *base* model for the demo task (\"Compute a + b - c .\", "
+        "three two-digit operands) that has seen worked solutions in several styles but was never told "
+        "which style works, so R1-Zero RL has something to discover.",
+        "",
+        "## How it was made",
+        "",
+        f"`r1lab base build --seed {cfg['seed']} --steps {cfg['steps']} --corpus-size {cfg['corpus_size']}` "
+        f"(code: `r1lab/models/tiny_base.py`, corpus: `r1lab/models/corpus.py`), "
+        f"{record['train_seconds'] / 60:.1f} min of pretraining on a 2-core CPU with {cfg['threads']} torch threads.",
+        "",
+        f"- Corpus: {corpus['documents']} synthetic documents, {corpus['tokens']:,} tokens, train-split demo "
+        "problems only. Each framed document is the R1-Zero prompt and a response; drills are bare lines "
+        "of single operations.",
+        f"- Mix of documents: {mix}.",
+        f"- Share of documents with a deliberate slip (off by 1, 2 or 10): {slips}. Direct answers are "
+        "the ones most often wrong; a self-check catches its slip with the inverse operation and redoes "
+        "the chain. Nothing marks any style as better.",
+        f"- Pretraining: {cfg['steps']} steps of {cfg['batch_size']} documents, AdamW (peak lr "
+        f"{cfg['learning_rate']}, betas 0.9/0.95, weight decay {cfg['weight_decay']}), {cfg['warmup_steps']} "
+        f"warm-up steps then cosine decay to {cfg['min_lr_ratio']} of the peak, loss on every non-pad token. "
+        f"Mean loss {record['loss_first']:.3f} over the first {record['loss_window']} steps, "
+        f"{record['loss_last']:.3f} over the last {record['loss_window']}.",
+        "- Reproducible: the same seed gives the same corpus and tokenizer everywhere, and the same weights "
+        "on the same machine, torch build and thread count.",
+    ]
+    if "eval" in record:
+        ev, forced = record["eval"], record["eval_forced_steps"]
+        lines += [
+            "",
+            f"## Measured ({cfg['eval_problems']} held-out problems x {cfg['eval_samples']} samples, "
+            "temperature 0.6, top-p 0.95, max 96 new tokens)",
+            "",
+            f"pass@1 {ev['pass@1']:.3f}; format-valid {ev['format_ok']:.1%}; mean response length "
+            f"{ev['mean_length']:.1f} tokens.",
+            "",
+            "| style of the response | share of samples | pass@1 |",
+            "|---|---|---|",
+            *[f"| {s} | {v['share']:.1%} | {v['pass@1']:.3f} |" for s, v in ev["styles"].items()],
+            "",
+            f"With the response started as \" <think> step by step .\", pass@1 is {forced['pass@1']:.3f}: "
+            "the headroom that RL can find by working step by step.",
+        ]
+    lines += ["", "Load it with `AutoModelForCausalLM.from_pretrained(dir)` and `AutoTokenizer.from_pretrained(dir)`, "
+              "or in r1lab as `--model tiny-base`.", ""]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------- CLI
+def register(sub) -> None:
+    base = sub.add_parser("base", help="the embedded tiny base model")
+    base_sub = base.add_subparsers(dest="base_command", metavar="ACTION", required=True)
+    p = base_sub.add_parser("build", help="rebuild the tiny base model from its seed (corpus, tokenizer, "
+                            "pretraining)")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--out", default=str(TINY_BASE_DIR), help="output directory (default: the package's)")
+    p.add_argument("--steps", type=int, default=None, help="pretraining steps")
+    p.add_argument("--corpus-size", type=int, default=None, help="corpus documents")
+    p.add_argument("--eval-problems", type=int, default=None, help="held-out problems for the model card "
+                   "(0 skips the evaluation)")
+    p.add_argument("--threads", type=int, default=None, help="torch threads (the weights depend on it)")
+    p.set_defaults(run=run_build)
+
+
+def run_build(args) -> int:
+    explicit = {"seed": args.seed, "steps": args.steps, "corpus_size": args.corpus_size,
+                "eval_problems": args.eval_problems, "threads": args.threads}
+    cfg = build_config(BaseBuildConfig, {k: v for k, v in explicit.items() if v is not None}, "r1lab base build")
+    build(cfg, Path(args.out))
+    return 0
