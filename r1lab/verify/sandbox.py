@@ -151,9 +151,10 @@ def _release_uid(uid: int | None) -> None:
 
 
 def reap_uid(uid: int | None) -> None:
-    """Kill every process of `uid` on the host: `kill -9 -1` run as that uid signals exactly them."""
+    """Kill every process of `uid` on the host: kill(-1, SIGKILL) made as that uid signals exactly
+    them, never the caller (the shell's builtin kill; sh is always there, procps' kill may not be)."""
     if uid is not None:
-        subprocess.run(["kill", "-9", "-1"], user=uid, group=uid, extra_groups=[], cwd="/",
+        subprocess.run(["sh", "-c", "kill -9 -1"], user=uid, group=uid, extra_groups=[], cwd="/",
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
 
 
