@@ -18,6 +18,9 @@ class SamplingParams:
     top_k: int = 0  # 0 = off
     stop: list[str] = field(default_factory=list)  # stop strings, kept in the completion
     seed: int | None = None
+    # One seed per prompt: prompt i's n samples then depend only on seeds[i], not on which other
+    # prompts share the batch, so prompts split across rollout workers sample what one process would.
+    seeds: tuple[int, ...] | None = None
 
 
 class Generator(Protocol):

@@ -8,6 +8,7 @@ streaming engine would have produced.
 from __future__ import annotations
 
 import torch
+from transformers import LogitsProcessor
 
 from r1lab.generation import SamplingParams
 from r1lab.types import Completion
@@ -35,17 +36,26 @@ class HFGenerator:
             input_ids[i, width - len(ids):] = torch.tensor(ids)
             attention[i, width - len(ids):] = 1
         greedy = params.temperature == 0
+        # Per-prompt seeds: our own sampler draws each token (generate then just takes its argmax).
+        seeded = params.seeds is not None and not greedy
+        processors = [PerPromptSampler(params, len(prompt_ids))] if seeded else None
+        plain = greedy or seeded
+        returns = params.n
+        if seeded:  # generate refuses n > 1 without sampling: lay the n copies out ourselves
+            input_ids, attention = input_ids.repeat_interleave(params.n, 0), attention.repeat_interleave(params.n, 0)
+            returns = 1
         was_training = self.model.training
         self.model.eval()
         out = self.model.generate(
             input_ids=input_ids,
             attention_mask=attention,
             max_new_tokens=params.max_new_tokens,
-            do_sample=not greedy,
-            temperature=None if greedy else params.temperature,
-            top_p=None if greedy else params.top_p,
-            top_k=None if greedy or params.top_k == 0 else params.top_k,
-            num_return_sequences=params.n,
+            do_sample=not plain,
+            temperature=None if plain else params.temperature,
+            top_p=None if plain else params.top_p,
+            top_k=None if plain or params.top_k == 0 else params.top_k,
+            logits_processor=processors,
+            num_return_sequences=returns,
             eos_token_id=eos_ids,
             pad_token_id=pad_id,
             stop_strings=params.stop or None,
@@ -72,6 +82,40 @@ class HFGenerator:
                 tokens, finish = tokens[:cut], "stop"
         text = self.tokenizer.decode(tokens, skip_special_tokens=True)
         return Completion(prompt_index=prompt_index, token_ids=tokens, text=text, finish_reason=finish)
+
+
+class PerPromptSampler(LogitsProcessor):
+    """Samples every row from its prompt's own torch.Generator, so prompt i's completions are a
+    function of seeds[i] alone. Temperature, top-k and top-p are applied here, as generate's warpers
+    would; the returned scores are 0 at the drawn token and -inf elsewhere, so greedy decoding keeps it.
+    Rows are prompt-major (n per prompt), as generate lays out num_return_sequences."""
+
+    def __init__(self, params: SamplingParams, num_prompts: int):
+        if len(params.seeds) != num_prompts:
+            raise ValueError(f"SamplingParams.seeds has {len(params.seeds)} seeds for {num_prompts} prompts")
+        self.params = params
+        self.generators = [torch.Generator().manual_seed(s % 2**63) for s in params.seeds]
+
+    def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
+        p = self.params
+        logits = scores.float() / p.temperature
+        if p.top_k:
+            kth = torch.topk(logits, min(p.top_k, logits.shape[-1]), dim=-1).values[:, -1:]
+            logits = logits.masked_fill(logits < kth, float("-inf"))
+        probs = torch.softmax(logits, dim=-1)
+        if p.top_p < 1:
+            # Keep the smallest head of the sorted distribution whose mass reaches top_p.
+            sorted_probs, order = probs.sort(dim=-1, descending=True)
+            before = sorted_probs.cumsum(-1) - sorted_probs
+            sorted_probs = sorted_probs.masked_fill(before >= p.top_p, 0.0)
+            probs = torch.zeros_like(probs).scatter(-1, order, sorted_probs)
+            probs = probs / probs.sum(-1, keepdim=True)
+        # One uniform per row from its prompt's generator, then the inverse CDF.
+        u = torch.cat([torch.rand(p.n, generator=g) for g in self.generators]).unsqueeze(-1)
+        cdf = probs.cumsum(-1)
+        picked = torch.searchsorted(cdf, u * cdf[:, -1:], right=True).clamp(max=probs.shape[-1] - 1)
+        picked = torch.where(probs.gather(-1, picked) > 0, picked, probs.argmax(-1, keepdim=True))
+        return torch.full_like(scores, float("-inf")).scatter(-1, picked, 0.0)
 
 
 def first_stop_cut(tokenizer, tokens: list[int], stops: list[str]) -> int | None:

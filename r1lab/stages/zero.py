@@ -12,6 +12,7 @@ format reward has a weight of its own rather than being folded into accuracy.
 from __future__ import annotations
 
 import copy
+import hashlib
 import random
 import time
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ import torch
 import yaml
 
 from r1lab.config import ConfigError, ZeroConfig, dump_yaml, load_config
+from r1lab.distributed.rollout import make_rollout_source, off_policy_logprobs
+from r1lab.distributed.trainer import make_trainer_ranks
 from r1lab.evaluation.runner import evaluate_problems, summarize
 from r1lab.generation import Generator, SamplingParams, make_generator
 from r1lab.models.checkpoint import load_trainer_state, restore_rng, save_checkpoint
@@ -93,6 +96,13 @@ def step_problems(cfg: ZeroConfig, train_problems: list[Problem], step: int) -> 
     return rng.sample(train_problems, min(cfg.prompts_per_step, len(train_problems)))
 
 
+def prompt_seed(seed: int, step: int, problem_id: str) -> int:
+    """The sampling seed of one prompt's G samples at one step: the samples do not depend on which
+    other prompts share the batch, so rollout workers splitting a step reproduce one process."""
+    digest = hashlib.blake2b(f"{seed}-{step}-{problem_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") >> 1
+
+
 def make_rollout(generator, tokenizer, template: str, task, problems: list[Problem], cfg: ZeroConfig,
                  step: int) -> Rollout:
     """Phases 1-3 of a step for some prompts: encode, sample G completions each, score them. This is
@@ -100,7 +110,8 @@ def make_rollout(generator, tokenizer, template: str, task, problems: list[Probl
     prompt_ids = encode_task_prompts(tokenizer, template, task, problems)
     params = SamplingParams(n=cfg.samples_per_prompt, max_new_tokens=cfg.max_new_tokens,
                             temperature=cfg.temperature, top_p=cfg.top_p, top_k=cfg.top_k,
-                            stop=stop_strings(template), seed=cfg.seed * 100_003 + step)
+                            stop=stop_strings(template), seed=cfg.seed * 100_003 + step,
+                            seeds=tuple(prompt_seed(cfg.seed, step, p.id) for p in problems))
     completions = generator.generate(prompt_ids, params)
     return score_completions(task, problems, prompt_ids, completions, cfg.samples_per_prompt,
                              cfg.rewards.model_dump())
@@ -192,14 +203,17 @@ def run_zero(cfg: ZeroConfig, run_dir: Path, resume: bool = False, progress: boo
         iterations=cfg.iterations_per_batch, micro_batch_size=cfg.micro_batch_size,
         max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature, max_grad_norm=cfg.max_grad_norm,
     )
+    # Rollouts come from this process or from Ray workers (cfg.distributed); the version is the
+    # number of updates the weights have had.
+    source = make_rollout_source(cfg, s, version=start_step)
+    ranks = make_trainer_ranks(cfg, s, settings)  # None: this process updates (trainer_workers: 1)
     trackers = Trackers(run_dir, cfg.report_to, cfg.model_dump(mode="json"), resume_step=start_step or None)
     live = LiveView(cfg.steps, start=start_step, desc="zero", enabled=progress)
     for step in range(start_step, cfg.steps):
         t0 = time.perf_counter()
         # 1-3. Prompts (a seeded draw), rollout (G samples each at the training temperature) and
-        # reward (the task's verifier plus the format rule).
-        problems = step_problems(cfg, s.train_problems, step)
-        rollout = make_rollout(s.generator, s.tokenizer, s.template, s.task, problems, cfg, step)
+        # reward (the task's verifier plus the format rule), here or on the rollout workers.
+        rollout = source.collect(step)
         completions, prompt_ids = rollout.completions, rollout.prompt_ids
         t_rollout = time.perf_counter() - t0
 
@@ -213,19 +227,26 @@ def run_zero(cfg: ZeroConfig, run_dir: Path, resume: bool = False, progress: boo
         if cfg.filter_zero_variance:
             keep *= (~zero_var).float().repeat_interleave(cfg.samples_per_prompt)
 
-        # 5. Loss and update (mu iterations over this batch).
+        # 5. Loss and update (mu iterations over this batch), here or over data-parallel ranks.
         t1 = time.perf_counter()
-        stats = grpo_update(
-            s.model, s.optimizer, s.scheduler,
-            [prompt_ids[c.prompt_index] for c in completions], [c.token_ids for c in completions],
-            advantages, keep, settings, s.tokenizer.pad_token_id, s.ref_model,
-        )
-        # 6. Weight sync: the local generator shares the model object, so there is nothing to send.
+        batch = ([prompt_ids[c.prompt_index] for c in completions], [c.token_ids for c in completions],
+                 advantages, keep)
+        behaviour = off_policy_logprobs(rollout, version=step)  # None when on-policy
+        if ranks is None:
+            stats = grpo_update(s.model, s.optimizer, s.scheduler, *batch, settings, s.tokenizer.pad_token_id,
+                                s.ref_model, behaviour_logprobs=behaviour)
+        else:  # the ranks all-reduce gradients; s.model and s.scheduler then take rank 0's state
+            stats = ranks.update(*batch, behaviour_logprobs=behaviour, model=s.model, scheduler=s.scheduler)
         t_update = time.perf_counter() - t1
+        # 6. Weight sync: version step + 1 to the rollout workers (locally the generator shares the
+        # model object, so there is nothing to send).
+        source.push_weights(s.model, version=step + 1)
+        t_sync = time.perf_counter() - t1 - t_update
 
         # 7. Log, eval, checkpoint.
         row = {"step": step + 1, "step_time_s": time.perf_counter() - t0, "rollout_time_s": t_rollout,
-               "update_time_s": t_update, **step_metrics(rollout, zero_var), **stats,
+               "update_time_s": t_update, "sync_time_s": t_sync, **step_metrics(rollout, zero_var), **stats,
+               **source.stats(),
                "lr": s.scheduler.get_last_lr()[0]}
         if cfg.beta == 0:
             row.pop("kl")
@@ -241,9 +262,14 @@ def run_zero(cfg: ZeroConfig, run_dir: Path, resume: bool = False, progress: boo
             trackers.log(ev_row)
             live.update(ev_row)
         if (cfg.save_every and (step + 1) % cfg.save_every == 0) or step + 1 == cfg.steps:
+            if ranks is not None:
+                ranks.pull_optimizer(s.optimizer, s.scheduler)
             save_checkpoint(ckpt_root, s.model, s.tokenizer, step + 1, s.optimizer, s.scheduler)
     live.close()
     trackers.close()
+    if ranks is not None:
+        ranks.shutdown()
+    source.shutdown()
     rows = log.read_metrics()
     plot_run(rows, run_dir / "plots")
     train_rows = [r for r in rows if "reward_mean" in r]
