@@ -339,7 +339,7 @@ def run_tests(job: dict, link: Link) -> dict:
 
 
 def judge(requests: int, answers: int) -> None:
-    """Read the job from stdin, judge, write one JSON verdict to the real stdout."""
+    """Read the job (a plain-data literal) from stdin, judge, write the verdict (one too) to the real stdout."""
     job = parse_plain(sys.stdin.buffer.read().decode())
     verdict_out = os.fdopen(os.dup(1), "w")
     sys.stdout = sys.stderr  # prints from the test code never mix with the verdict
