@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 from r1lab.verify.math import MathVerifier, gold_answer
@@ -36,22 +37,23 @@ def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def variants(gold: str, other: str, solution: str | None, rng: random.Random) -> list[str]:
-    """Responses for one gold answer: right ones in several forms, wrong ones, unanswered ones."""
+def variants(gold: str, other: str, solution: str | None, rng: random.Random) -> list[tuple[str, str]]:
+    """(kind, response) for one gold answer: right ones in several forms, wrong ones, unanswered ones."""
     dfrac = gold.replace("\\frac", "\\dfrac")
     out = [
-        f"<think>working it out</think> <answer>{gold}</answer>",
-        f"Let me see. So x = {gold}, and the answer is \\boxed{{{gold}}}.",
-        f"Thus the answer is \\boxed{{{dfrac}}}.",
-        f"The answer is \\boxed{{{other}}}.",
-        f"<think>maybe \\boxed{{{gold}}}</think> I am not sure",
-        f"The answer is {gold}",
+        ("answer tags", f"<think>working it out</think> <answer>{gold}</answer>"),
+        ("x = ... then boxed", f"Let me see. So x = {gold}, and the answer is \\boxed{{{gold}}}."),
+        ("dfrac", f"Thus the answer is \\boxed{{{dfrac}}}."),
+        ("another problem's answer", f"The answer is \\boxed{{{other}}}."),
+        ("answer only in the thinking", f"<think>maybe \\boxed{{{gold}}}</think> I am not sure"),
+        ("bare answer, no box", f"The answer is {gold}"),
     ]
     if solution:
-        out.append(solution)
+        out.append(("gold solution", solution))
     if gold.lstrip("-").isdigit():
         n = int(gold)
-        out += [f"\\boxed{{{n}.0}}", f"\\boxed{{{n + rng.choice([-2, -1, 1, 10])}}}", f"\\boxed{{{n / 4}}}"]
+        out += [("N.0", f"\\boxed{{{n}.0}}"), ("wrong number", f"\\boxed{{{n + rng.choice([-2, -1, 1, 10])}}}"),
+                ("N/4 as decimal", f"\\boxed{{{n / 4}}}")]
     return out
 
 
@@ -64,7 +66,7 @@ def build_pairs(count: int, seed: int = 0) -> list[dict]:
     pairs = []
     for gold, solution in sources:
         other = rng.choice(sources)[0]
-        pairs += [{"gold": gold, "response": resp} for resp in variants(gold, other, solution, rng)]
+        pairs += [{"gold": gold, "response": resp, "kind": kind} for kind, resp in variants(gold, other, solution, rng)]
     rng.shuffle(pairs)
     while len(pairs) < count:
         pairs += pairs[: count - len(pairs)]
@@ -131,7 +133,14 @@ def main() -> None:
     differ = [i for i, (a, b) in enumerate(zip(mv, ours)) if a != b]
     print(f"verdicts differ on {len(differ)} pairs ({sum(ours[i] for i in differ)} where only r1lab says "
           f"correct, {sum(mv[i] for i in differ)} where only math-verify does)")
-    for i in differ[:12]:
+    kinds = Counter((pairs[i]["kind"], "r1lab" if ours[i] else "math-verify") for i in differ)
+    print("| kind of response | pairs | disagreements | only r1lab correct | only math-verify correct |\n"
+          "|---|---:|---:|---:|---:|")
+    for kind, total in Counter(p["kind"] for p in pairs).most_common():
+        a, b = kinds[(kind, "r1lab")], kinds[(kind, "math-verify")]
+        print(f"| {kind} | {total} | {a + b} | {a} | {b} |")
+    for i in [i for i in differ if pairs[i]["kind"] in ("dfrac", "gold solution", "N.0", "x = ... then boxed",
+                                                         "another problem's answer", "wrong number")][:12]:
         print(f"  gold {pairs[i]['gold'][:40]!r} response {pairs[i]['response'][-70:]!r}: "
               f"math-verify {mv[i]}, r1lab {ours[i]}")
 
