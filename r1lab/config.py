@@ -43,6 +43,7 @@ class ZeroConfig(Strict):
 
     model: str = "tiny-base"
     task: str = "demo"
+    task_options: dict[str, Any] = {}  # passed to the task's make_task, e.g. {reward: binary} for code
     template: Literal["auto", "r1_zero", "chat"] = "auto"  # auto: r1_zero for base models, chat otherwise
     dtype: Literal["float32", "bfloat16"] = "float32"
     generator: Literal["hf", "engine"] = "hf"  # which Generator implementation produces rollouts

@@ -63,7 +63,7 @@ def build_setup(cfg: ZeroConfig, model_path: str | None = None) -> Setup:
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
-    task = load_task(cfg.task)
+    task = load_task(cfg.task, **cfg.task_options)
     model, tokenizer = load_model(model_path or cfg.model, cfg.dtype)
     model.train()
     # The reference is the starting policy; with beta = 0 there is no KL term and no second model.
