@@ -33,7 +33,7 @@ class EvalConfig(Strict):
     model: str
     benchmark: str  # gsm8k, math500, aime24, amc23, minerva, rg:<dataset>, or a .jsonl file
     n: int = Field(64, ge=1)  # samples per problem
-    k: list[int] = [1, 8, 64]  # pass@k and cons@k; values above n are skipped
+    k: list[int] | None = None  # pass@k and cons@k; None: 1, 8, 64 up to n, and n; values above n are skipped
     temperature: float = Field(0.6, ge=0)
     top_p: float = Field(0.95, gt=0, le=1)
     max_new_tokens: int = Field(1024, ge=1)
@@ -64,7 +64,9 @@ def run_eval(cfg: EvalConfig) -> dict:
     else:
         template = resolved_template(cfg)
     results = [done[p.id] for p in problems]
-    summary = {"benchmark": cfg.benchmark, "model": cfg.model, **report(results, cfg.k, getattr(task, "equivalent", None), cfg.seed),
+    ks = cfg.k or default_ks(cfg.n)
+    metrics = report(results, ks, getattr(task, "equivalent", None), cfg.seed)
+    summary = {"benchmark": cfg.benchmark, "model": cfg.model, **metrics,
                "template": template, "temperature": cfg.temperature, "top_p": cfg.top_p,
                "max_new_tokens": cfg.max_new_tokens, "seed": cfg.seed,
                "generated_this_run": len(todo), "elapsed_s": round(time.time() - started, 1)}
@@ -72,6 +74,11 @@ def run_eval(cfg: EvalConfig) -> dict:
     print(markdown_table(summary))
     print(f"wrote {out / 'summary.json'} and {out / 'samples.jsonl'}")
     return summary
+
+
+def default_ks(n: int) -> list[int]:
+    """R1's usual k (1, 8, 64) where they fit in n samples, and n itself (cons@n is the full vote)."""
+    return sorted({k for k in (1, 8, 64) if k <= n} | {n})
 
 
 def resolved_template(cfg: EvalConfig) -> str:
@@ -232,7 +239,8 @@ def register(sub) -> None:
                    help="gsm8k, math500, aime24, amc23, minerva, rg:<dataset>, or a .jsonl file with "
                    "question/answer fields")
     p.add_argument("--n", type=int, help="samples per problem (default 64)")
-    p.add_argument("--k", type=_ks, help="comma-separated k for pass@k and cons@k (default 1,8,64)")
+    p.add_argument("--k", type=_ks, help="comma-separated k for pass@k and cons@k (default 1,8,64 where "
+                   "k <= n, and n)")
     p.add_argument("--temperature", type=float, help="sampling temperature (default 0.6; 0 = greedy)")
     p.add_argument("--top-p", type=float, dest="top_p", help="nucleus sampling (default 0.95)")
     p.add_argument("--max-new-tokens", type=int, dest="max_new_tokens", help="per sample (default 1024)")

@@ -76,6 +76,8 @@ def test_eval_reads_a_named_benchmark_from_the_data_dir(tiny_qwen2, tmp_path):
                  "--n", "1", "--max-new-tokens", "4", "--out", str(out)]) == 0
     samples = read_samples(out)
     assert [s["gold"] for s in samples] == ["4"]
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary["pass@k"]) == set(summary["cons@k"]) == {"1"} and summary["skipped_k"] == []
     assert main(["eval", "--model", tiny_qwen2, "--benchmark", "gsm8k", "--data-dir", str(tmp_path / "none"),
                  "--n", "1", "--out", str(tmp_path / "o2")]) == 2
 
