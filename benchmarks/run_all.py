@@ -1,0 +1,88 @@
+"""`make bench`: the generation benchmark (engine vs transformers' `generate`) and the GRPO step
+benchmark (r1lab vs TRL's GRPOTrainer) in one run, then one summary table of ratios against the
+targets of issue 3. Results are also written to runs/bench/<date-time>.json.
+
+    .venv/bin/python benchmarks/run_all.py [--models tiny smollm2-135m] [--steps 5] [--rounds 3]
+                                          [--threads 0] [--reward dense]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import platform
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import distributed_overhead  # noqa: E402
+import generate_vs_hf  # noqa: E402
+import grpo_vs_trl  # noqa: E402
+import torch  # noqa: E402
+from bench_common import MODELS, load_average, print_table  # noqa: E402
+
+# (benchmark, model) -> minimum ratio of issue 3's "done when".
+TARGETS = {("grpo", "tiny"): 5.0, ("grpo", "smollm2-135m"): 2.0, ("generate", "smollm2-135m"): 3.0}
+SUMMARY = [("what", "what"), ("model", "model"), ("anchor", "anchor"), ("r1lab", "r1lab"),
+           ("ratio", "ratio"), ("cpu_ratio", "ratio in CPU time"), ("target", "target"), ("met", "met")]
+
+
+def summary_rows(gen_rows: list[dict], grpo_rows: list[dict]) -> list[dict]:
+    rows = []
+    for r in grpo_rows:
+        rows.append(_row(f"GRPO step, median s ({r['reward']} reward)", r, ("grpo", r["model"]),
+                         f"TRL {r['trl_step_s']:.2f}", f"{r['r1lab_step_s']:.2f}"))
+    for r in gen_rows:
+        rows.append(_row(f"generation tok/s, batch 32 ({r['layout']})", r, ("generate", r["model"]),
+                         f"generate {r['hf_tok_s']:.0f}", f"{r['engine_tok_s']:.0f}"))
+    return rows
+
+
+def _row(what: str, r: dict, key: tuple[str, str], anchor: str, ours: str) -> dict:
+    target = TARGETS.get(key)
+    return {"what": what, "model": r["model"], "anchor": anchor, "r1lab": ours, "ratio": f"{r['ratio']:.2f}x",
+            "cpu_ratio": f"{r['cpu_ratio']:.2f}x", "target": f">= {target:g}x" if target else "",
+            "met": ("yes" if r["ratio"] >= target else "no") if target else ""}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
+    ap.add_argument("--steps", type=int, default=5, help="measured GRPO steps after one warm-up step")
+    ap.add_argument("--rounds", type=int, default=3, help="measured generation rounds after one warm-up")
+    ap.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
+    ap.add_argument("--reward", choices=["dense", "task"], default="dense")
+    args = ap.parse_args()
+    started = datetime.datetime.now()
+    workdir = Path(tempfile.mkdtemp(prefix="r1lab-bench-"))
+    gen_rows = generate_vs_hf.run(args.models, args.rounds, args.threads, workdir=workdir)
+    grpo_rows = grpo_vs_trl.run(args.models, args.steps, args.threads, args.reward, workdir=workdir)
+
+    print("\n## generation: r1lab engine vs transformers generate\n")
+    print_table(gen_rows, generate_vs_hf.COLUMNS)
+    print("\n## GRPO step: r1lab vs TRL GRPOTrainer\n")
+    print_table(grpo_rows, grpo_vs_trl.COLUMNS)
+    print(f"\n## summary ({started:%Y-%m-%d %H:%M}, {torch.get_num_threads()} threads, "
+          f"float32 matmul {grpo_rows[0]['matmul_gflops']:.1f} GFLOP/s, load average now {load_average()})\n"
+          if grpo_rows else "\n## summary\n")
+    print_table(summary_rows(gen_rows, grpo_rows), SUMMARY)
+    dist_rows, dist_summary = distributed_overhead.run(threads=args.threads or 2, workdir=workdir)
+    print("\n## distributed: local vs Ray rollout workers (benchmarks/distributed_overhead.py)\n")
+    print_table(dist_rows, distributed_overhead.COLUMNS)
+    print()
+    print_table(dist_summary, distributed_overhead.SUMMARY)
+
+    out = Path("runs/bench") / f"{started:%Y%m%d-%H%M%S}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"started": started.isoformat(), "args": vars(args), "threads": torch.get_num_threads(),
+                               "torch": torch.__version__, "machine": platform.machine(),
+                               "generation": gen_rows, "grpo": grpo_rows,
+                               "distributed": dist_rows}, indent=2))
+    print(f"\nresults in {out}")
+
+
+if __name__ == "__main__":
+    main()
