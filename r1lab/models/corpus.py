@@ -27,6 +27,8 @@ import random
 from dataclasses import dataclass
 
 from r1lab.models.templates import R1_ZERO_TEMPLATE
+from r1lab.tasks.demo import HIGH as OPERAND_HIGH
+from r1lab.tasks.demo import LOW as OPERAND_LOW
 from r1lab.tasks.demo import DemoTask, evaluate, question_text
 
 STYLES = ("direct", "steps", "check", "malformed", "drill")
@@ -167,11 +169,11 @@ RENDER = {"direct": render_direct, "steps": render_steps, "check": render_check,
 
 
 def render_drill(rng: random.Random) -> str:
-    """Single operations with the operand ranges of demo chains: left value in [0, 199], right a
-    two-digit number, result in [0, 199]."""
+    """Single operations with the ranges of demo chains: left value an operand or an intermediate
+    value (at most twice the largest operand), right an operand, result in [0, 199]."""
     lines = []
     while len(lines) < rng.randint(*DRILL_LINES):
-        x, y, op = rng.randint(LOW, HIGH), rng.randint(10, 99), rng.choice("+-")
+        x, y, op = rng.randint(0, 2 * OPERAND_HIGH), rng.randint(OPERAND_LOW, OPERAND_HIGH), rng.choice("+-")
         z = apply(op, x, y)
         if LOW <= z <= HIGH:
             lines.append(equation(x, op, y, z))

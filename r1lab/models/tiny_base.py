@@ -304,7 +304,7 @@ def model_card(record: dict) -> str:
         "`<|endoftext|>`; no chat template, so r1lab prompts it with the `r1_zero` frame).",
         "",
         "It is the starting point of `r1lab demo`: a *base* model for the demo task (\"Compute a + b - c .\", "
-        "three two-digit operands) that has seen worked solutions in several styles but was never told "
+        "three operands from 1 to 20) that has seen worked solutions in several styles but was never told "
         "which style works, so R1-Zero RL has something to discover.",
         "",
         "## How it was made",

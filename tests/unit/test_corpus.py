@@ -17,7 +17,8 @@ from r1lab.models.corpus import (
 )
 from r1lab.tasks.demo import DemoTask, evaluate
 
-EQUATION = re.compile(r"(\d+) ([+-]) (\d+) = (\d+)")
+# Values may go negative after a deliberate slip (e.g. "20 - 17 = 2 . 2 - 3 = -1 ."), so signs are parsed.
+EQUATION = re.compile(r"(-?\d+) ([+-]) (\d+) = (-?\d+)")
 FORMAT = re.compile(r"^\s*<think>(.+?)</think>\s*<answer>(.+?)</answer>\s*$", re.DOTALL)
 
 
