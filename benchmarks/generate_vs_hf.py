@@ -7,8 +7,10 @@ exploit) and `4x8` (4 prompts x 8 samples: a GRPO step's rollout). Sampling at t
 generators (so load from other processes hits both alike); each figure is the median over rounds of
 completion tokens per second (tokens actually returned: padding decoded after a row ended does not
 count), in wall-clock time and in this process's CPU time (less disturbed by other processes).
+A third contender, not part of the comparison's ratio, is the engine decoding with a bfloat16 copy
+of the weights (`EngineGenerator(dtype=torch.bfloat16)`: other numerics, so other samples).
 
-    .venv/bin/python benchmarks/generate_vs_hf.py [--models tiny smollm2-135m] [--rounds 3] [--threads 0]
+    .venv/bin/python benchmarks/generate_vs_hf.py [--models tiny smollm2-135m] [--rounds 3] [--threads 1]
 """
 
 from __future__ import annotations
@@ -19,16 +21,18 @@ import tempfile
 import time
 from pathlib import Path
 
+import torch
 from bench_common import MODELS, bench_prompts, load_average, model_path, print_table, set_threads
 
 from r1lab.generation import SamplingParams, make_generator
+from r1lab.generation.engine import EngineGenerator
 from r1lab.models.loading import load_model
 
 LAYOUTS = {"32x1": (32, 1), "4x8": (4, 8)}
 COLUMNS = [("model", "model"), ("layout", "prompts x samples"), ("hf_tok_s", "generate tok/s"),
            ("engine_tok_s", "engine tok/s"), ("ratio", "engine / generate"), ("cpu_ratio", "same, CPU time"),
-           ("hf_len", "mean len (generate)"),
-           ("engine_len", "mean len (engine)")]
+           ("hf_len", "mean len (generate)"), ("engine_len", "mean len (engine)"),
+           ("bf16_ratio", "engine bf16 / generate")]
 
 
 def timed(generator, prompt_ids: list[list[int]], params: SamplingParams) -> tuple[float, float, int]:
@@ -40,15 +44,16 @@ def timed(generator, prompt_ids: list[list[int]], params: SamplingParams) -> tup
 def bench_model(name: str, path: str, rounds: int, max_new_tokens: int) -> list[dict]:
     model, tok = load_model(path)
     generators = {kind: make_generator(kind, model, tok) for kind in ("hf", "engine")}
+    generators["bf16"] = EngineGenerator(model, tok, dtype=torch.bfloat16)
     rows = []
     for layout, (n_prompts, n) in LAYOUTS.items():
         prompt_ids = [tok(t)["input_ids"] for t in bench_prompts(n_prompts, seed=1)]
-        rates: dict[str, list[float]] = {"hf": [], "engine": []}
-        cpu_rates: dict[str, list[float]] = {"hf": [], "engine": []}
-        lengths: dict[str, list[float]] = {"hf": [], "engine": []}
+        rates: dict[str, list[float]] = {kind: [] for kind in generators}
+        cpu_rates: dict[str, list[float]] = {kind: [] for kind in generators}
+        lengths: dict[str, list[float]] = {kind: [] for kind in generators}
+        kinds = list(generators)
         for r in range(rounds + 1):  # round 0 is the warm-up
-            order = ("hf", "engine") if r % 2 == 0 else ("engine", "hf")
-            for kind in order:
+            for kind in kinds[r % 3:] + kinds[:r % 3]:  # rotate who goes first
                 params = SamplingParams(n=n, max_new_tokens=max_new_tokens, temperature=1.0, seed=100 + r)
                 seconds, cpu, tokens = timed(generators[kind], prompt_ids, params)
                 if r > 0:
@@ -60,13 +65,15 @@ def bench_model(name: str, path: str, rounds: int, max_new_tokens: int) -> list[
                      "ratio": engine / hf,
                      "cpu_ratio": statistics.median(cpu_rates["engine"]) / statistics.median(cpu_rates["hf"]),
                      "hf_len": statistics.mean(lengths["hf"]),
-                     "engine_len": statistics.mean(lengths["engine"])})
+                     "engine_len": statistics.mean(lengths["engine"]),
+                     "bf16_tok_s": statistics.median(rates["bf16"]),
+                     "bf16_ratio": statistics.median(rates["bf16"]) / hf})
         print(f"  {name} {layout}: generate {hf:.1f} tok/s, engine {engine:.1f} tok/s, x{engine / hf:.2f}",
               flush=True)
     return rows
 
 
-def run(models: list[str], rounds: int = 3, threads: int = 0, max_new_tokens: int = 128,
+def run(models: list[str], rounds: int = 3, threads: int = 1, max_new_tokens: int = 128,
         workdir: Path | None = None) -> list[dict]:
     threads = set_threads(threads)
     workdir = Path(workdir or tempfile.mkdtemp(prefix="r1lab-bench-"))
@@ -83,7 +90,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch threads (default 1: on a shared machine a second OpenMP thread waiting for "
+                         "a busy core distorts every small op; 0 = torch's default)")
     ap.add_argument("--max-new-tokens", type=int, default=128)
     args = ap.parse_args()
     rows = run(args.models, args.rounds, args.threads, args.max_new_tokens)

@@ -22,7 +22,7 @@ parameter per token forward, 4 backward; attention scores not counted) over its 
 as a share of the machine's measured float32 matmul rate at the same thread count.
 
     pip install -e '.[bench]'   # trl
-    .venv/bin/python benchmarks/grpo_vs_trl.py [--models tiny smollm2-135m] [--steps 5] [--threads 0] [--reward dense]
+    .venv/bin/python benchmarks/grpo_vs_trl.py [--models tiny smollm2-135m] [--steps 5] [--threads 1] [--reward dense]
 """
 
 from __future__ import annotations
@@ -215,7 +215,7 @@ def bench_model(name: str, path: str, steps: int, reward_name: str, rate: float)
             "mfu": flop_rate / rate, "steps": len(ours)}
 
 
-def run(models: list[str], steps: int = 5, threads: int = 0, reward: str = "dense",
+def run(models: list[str], steps: int = 5, threads: int = 1, reward: str = "dense",
         workdir: Path | None = None) -> list[dict]:
     threads = set_threads(threads)
     workdir = Path(workdir or tempfile.mkdtemp(prefix="r1lab-bench-"))
@@ -235,7 +235,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     ap.add_argument("--steps", type=int, default=5, help="measured steps after one warm-up step")
-    ap.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch threads (default 1: on a shared machine a second OpenMP thread waiting for "
+                         "a busy core distorts every small op; 0 = torch's default)")
     ap.add_argument("--reward", choices=["dense", "task"], default="dense")
     args = ap.parse_args()
     rows = run(args.models, args.steps, args.threads, args.reward)

@@ -3,7 +3,7 @@ benchmark (r1lab vs TRL's GRPOTrainer) in one run, then one summary table of rat
 targets of issue 3. Results are also written to runs/bench/<date-time>.json.
 
     .venv/bin/python benchmarks/run_all.py [--models tiny smollm2-135m] [--steps 5] [--rounds 3]
-                                          [--threads 0] [--reward dense]
+                                          [--threads 1] [--reward dense]
 """
 
 from __future__ import annotations
@@ -53,7 +53,9 @@ def main() -> None:
     ap.add_argument("--models", nargs="+", default=list(MODELS), choices=MODELS)
     ap.add_argument("--steps", type=int, default=5, help="measured GRPO steps after one warm-up step")
     ap.add_argument("--rounds", type=int, default=3, help="measured generation rounds after one warm-up")
-    ap.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch threads (default 1: on a shared machine a second OpenMP thread waiting for "
+                         "a busy core distorts every small op; 0 = torch's default)")
     ap.add_argument("--reward", choices=["dense", "task"], default="dense")
     args = ap.parse_args()
     started = datetime.datetime.now()

@@ -20,6 +20,7 @@ temperature 1.
 
 from __future__ import annotations
 
+import copy
 import inspect
 
 import torch
@@ -76,22 +77,27 @@ class _BufferLayer(DynamicLayer or object):
         self._view(rows)
 
 
+def _plain_layers(cache) -> bool:
+    """Whether every layer of the cache is a plain (full or sliding) attention layer with the same
+    length, i.e. something a `_BufferLayer` can stand in for."""
+    layers = getattr(cache, "layers", None)
+    return bool(DynamicLayer is not None and layers and all(
+        type(layer).__name__ in ("DynamicLayer", "DynamicSlidingWindowLayer") and layer.is_initialized
+        and layer.keys.shape[2] == layers[0].keys.shape[2]
+        for layer in layers
+    ))
+
+
 class _KV:
     """The decode cache: buffer layers where the model's cache is made of plain attention layers, else
     (linear-attention or other special layers) the model's own DynamicCache with row selection."""
 
     def __init__(self, prefill_cache, expand: torch.Tensor, capacity: int):
-        layers = getattr(prefill_cache, "layers", None)
-        plain = DynamicLayer is not None and layers and all(
-            type(layer).__name__ in ("DynamicLayer", "DynamicSlidingWindowLayer") and layer.is_initialized
-            and layer.keys.shape[2] == layers[0].keys.shape[2]
-            for layer in layers
-        )
-        self.buffered = bool(plain)
+        self.buffered = _plain_layers(prefill_cache)
         if self.buffered:
             rows = len(expand)
             prefill_cache.layers = [
-                _BufferLayer(layer.keys, layer.values, rows, capacity, expand) for layer in layers
+                _BufferLayer(layer.keys, layer.values, rows, capacity, expand) for layer in prefill_cache.layers
             ]
         else:
             prefill_cache.batch_select_indices(expand)
@@ -106,9 +112,16 @@ class _KV:
 
 
 class EngineGenerator:
-    def __init__(self, model, tokenizer):
+    """`dtype` (optional): decode with a copy of the policy's parameters in this dtype, refreshed at
+    every call, instead of the policy itself. bfloat16 halves decode time on CPUs with AVX512-BF16
+    (benchmarks/NOTES.md), but samples then come from the rounded policy: the returned logprobs are
+    the rounded policy's, while the trainer recomputes float32 ones. Off (None) by default."""
+
+    def __init__(self, model, tokenizer, dtype: torch.dtype | None = None):
         self.model = model
         self.tokenizer = tokenizer
+        self.dtype = dtype
+        self._copy = None
         self.eos_ids = _eos_ids(model, tokenizer)
         names = inspect.signature(model.forward).parameters
         self._cache_arg = "cache" if "cache" in names else "past_key_values"
@@ -125,8 +138,8 @@ class EngineGenerator:
         was_training = self.model.training
         self.model.eval()
         try:
-            with torch.inference_mode():
-                tokens, logprobs, lengths, stopped = self._decode(prompt_ids, params)
+            with torch.no_grad():  # not inference_mode: the model is the trainer's, and stays usable
+                tokens, logprobs, lengths, stopped = self._decode(self._decoder(), prompt_ids, params)
         finally:
             self.model.train(was_training)
         token_lists = [tokens[i, :lengths[i]].tolist() for i in range(len(lengths))]
@@ -138,7 +151,20 @@ class EngineGenerator:
             for i in range(len(token_lists))
         ]
 
-    def _prefill(self, prompt_ids: list[list[int]]) -> tuple[torch.Tensor, object, torch.Tensor, int]:
+    def _decoder(self):
+        """The module that decodes: the policy, or its copy in `dtype` with the current weights."""
+        if self.dtype is None or self.dtype == next(self.model.parameters()).dtype:
+            return self.model
+        if self._copy is None:
+            self._copy = copy.deepcopy(self.model).eval()
+            for p in self._copy.parameters():  # parameters only: buffers (rotary frequencies) stay float32
+                p.data = p.data.to(self.dtype)
+        else:
+            for mine, policy in zip(self._copy.parameters(), self.model.parameters()):
+                mine.copy_(policy)
+        return self._copy
+
+    def _prefill(self, model, prompt_ids: list[list[int]]) -> tuple[torch.Tensor, object, torch.Tensor, int]:
         """One forward over the distinct prompts, left-padded: last-position logits [U, V], the cache,
         the padding mask [U, W] and the width W."""
         width = max(len(p) for p in prompt_ids)
@@ -149,19 +175,19 @@ class EngineGenerator:
             ids[i, width - len(p):] = torch.tensor(p, dtype=torch.long)
             mask[i, width - len(p):] = True
         positions = (mask.long().cumsum(-1) - 1).clamp(min=0)
-        cache = DynamicCache(config=self.model.config)
-        out = self.model(input_ids=ids, attention_mask=mask if not mask.all() else None, position_ids=positions,
+        cache = DynamicCache(config=model.config)
+        out = model(input_ids=ids, attention_mask=mask if not mask.all() else None, position_ids=positions,
                          use_cache=True, logits_to_keep=1, **{self._cache_arg: cache})
         return out.logits[:, -1].float(), cache, mask, width
 
-    def _decode(self, prompt_ids: list[list[int]], params: SamplingParams):
+    def _decode(self, model, prompt_ids: list[list[int]], params: SamplingParams):
         n_prompts, g, max_new = len(prompt_ids), params.n, params.max_new_tokens
         rows = n_prompts * g
         sampler = _Sampler(params, sequence_generators(params, n_prompts))
         stop_check = _StopCheck(self, params.stop) if params.stop else None
 
         # 1. Prefill once per prompt; every sample starts from a copy of its prompt's keys/values.
-        logits, prefill_cache, prompt_mask, width = self._prefill(prompt_ids)
+        logits, prefill_cache, prompt_mask, width = self._prefill(model, prompt_ids)
         expand = torch.arange(n_prompts).repeat_interleave(g)  # row -> prompt
         logits = logits.index_select(0, expand)
         kv = _KV(prefill_cache, expand, width + max_new)
@@ -210,7 +236,7 @@ class EngineGenerator:
             # 4. One forward step for the running rows.
             length = kv.cache.get_seq_length()
             mask = attn[:active, :length + 1] if bool(padded[:active].any()) else None
-            out = self.model(input_ids=tok.unsqueeze(-1), attention_mask=mask,
+            out = model(input_ids=tok.unsqueeze(-1), attention_mask=mask,
                              position_ids=next_pos[:active].unsqueeze(-1), use_cache=True,
                              **{self._cache_arg: kv.cache})
             logits = out.logits[:, -1].float()

@@ -3,6 +3,8 @@ transformers' `generate` (EOS, stop strings, left padding, compaction all exerci
 logprobs equal to a full forward over the finished sequences, seeds that make a prompt's samples
 independent of its batch, and a sampler that draws from the softmax."""
 
+import copy
+
 import pytest
 import torch
 
@@ -135,3 +137,22 @@ def test_sampler_top_p_keeps_the_smallest_head_reaching_p():
     sampler = _Sampler(SamplingParams(temperature=1.0, top_p=0.75), [torch.Generator().manual_seed(i) for i in range(500)])
     tok, _ = sampler.sample(logits.clone(), list(range(500)))
     assert set(tok.tolist()) == {0, 1}  # 0.5 < 0.75 <= 0.5 + 0.3: the first two tokens only
+
+
+def test_bfloat16_copy_follows_the_policy(tiny_qwen2):
+    """dtype=bfloat16 decodes with a rounded copy of the policy that is refreshed at every call: its
+    greedy output is that of the policy cast to bfloat16, before and after the policy changes."""
+    from r1lab.generation.engine import EngineGenerator
+
+    model, tok = varied(tiny_qwen2)
+    engine = EngineGenerator(model, tok, dtype=torch.bfloat16)
+    params = SamplingParams(n=1, max_new_tokens=12, temperature=0)
+    for _ in range(2):
+        rounded = copy.deepcopy(model)
+        for p in rounded.parameters():
+            p.data = p.data.to(torch.bfloat16)
+        expected = make_generator("engine", rounded, tok).generate(PROMPTS, params)
+        assert [c.token_ids for c in engine.generate(PROMPTS, params)] == [c.token_ids for c in expected]
+        assert next(model.parameters()).dtype == torch.float32
+        with torch.no_grad():  # a "training step": the next call must decode with the new weights
+            model.get_output_embeddings().weight.copy_(torch.randn_like(model.get_output_embeddings().weight))
