@@ -3,7 +3,7 @@ benchmark (r1lab vs TRL's GRPOTrainer) in one run, then one summary table of rat
 targets of issue 3. Results are also written to runs/bench/<date-time>.json.
 
     .venv/bin/python benchmarks/run_all.py [--models tiny smollm2-135m] [--steps 5] [--rounds 3]
-                                          [--threads 1] [--reward dense]
+                                          [--threads 1] [--reward dense task]
 """
 
 from __future__ import annotations
@@ -56,12 +56,15 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1,
                     help="torch threads (default 1: on a shared machine a second OpenMP thread waiting for "
                          "a busy core distorts every small op; 0 = torch's default)")
-    ap.add_argument("--reward", choices=["dense", "task"], default="dense")
+    ap.add_argument("--reward", nargs="+", choices=["dense", "task"], default=["dense", "task"],
+                    help="GRPO reward(s): dense (every sequence trained) and/or the demo task's (zero-variance "
+                         "groups skipped by r1lab)")
     args = ap.parse_args()
     started = datetime.datetime.now()
     workdir = Path(tempfile.mkdtemp(prefix="r1lab-bench-"))
     gen_rows = generate_vs_hf.run(args.models, args.rounds, args.threads, workdir=workdir)
-    grpo_rows = grpo_vs_trl.run(args.models, args.steps, args.threads, args.reward, workdir=workdir)
+    grpo_rows = [row for reward in args.reward
+                 for row in grpo_vs_trl.run(args.models, args.steps, args.threads, reward, workdir=workdir)]
 
     print("\n## generation: r1lab engine vs transformers generate\n")
     print_table(gen_rows, generate_vs_hf.COLUMNS)
