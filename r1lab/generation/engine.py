@@ -125,6 +125,8 @@ class EngineGenerator:
         self.eos_ids = _eos_ids(model, tokenizer)
         names = inspect.signature(model.forward).parameters
         self._cache_arg = "cache" if "cache" in names else "past_key_values"
+        # Only the last prompt position's logits are needed; models without the argument compute all.
+        self._last_only = {"logits_to_keep": 1} if "logits_to_keep" in names else {}
         self._stop_tables: dict[tuple[str, ...], torch.Tensor] = {}
 
     def load_weights(self, state_dict: dict) -> None:
@@ -177,7 +179,7 @@ class EngineGenerator:
         positions = (mask.long().cumsum(-1) - 1).clamp(min=0)
         cache = DynamicCache(config=model.config)
         out = model(input_ids=ids, attention_mask=mask if not mask.all() else None, position_ids=positions,
-                         use_cache=True, logits_to_keep=1, **{self._cache_arg: cache})
+                         use_cache=True, **self._last_only, **{self._cache_arg: cache})
         return out.logits[:, -1].float(), cache, mask, width
 
     def _decode(self, model, prompt_ids: list[list[int]], params: SamplingParams):
