@@ -8,6 +8,8 @@ Problems are generated from a seed; the held-out split never shares a question w
 
 from __future__ import annotations
 
+import functools
+import itertools
 import random
 import re
 
@@ -29,17 +31,17 @@ def _stable_bucket(text: str, buckets: int = 10) -> int:
     return sum((i + 1) * ord(c) for i, c in enumerate(text)) % buckets
 
 
-def random_chain(rng: random.Random) -> tuple[list[int], list[str]]:
-    """Operands and operators with every intermediate and final value in [0, 199]."""
-    while True:
-        numbers = [rng.randint(LOW, HIGH) for _ in range(OPERANDS)]
-        ops = [rng.choice("+-") for _ in range(OPERANDS - 1)]
-        value, ok = numbers[0], True
-        for op, n in zip(ops, numbers[1:]):
-            value = value + n if op == "+" else value - n
-            ok = ok and 0 <= value <= 199
-        if ok:
-            return numbers, ops
+@functools.cache
+def all_chains() -> list[tuple[list[int], list[str]]]:
+    """Every valid chain (operands in [LOW, HIGH], every value in [0, 199]) in a fixed order."""
+    chains = []
+    for numbers in itertools.product(range(LOW, HIGH + 1), repeat=OPERANDS):
+        for ops in itertools.product("+-", repeat=OPERANDS - 1):
+            values = itertools.accumulate(zip(ops, numbers[1:]), lambda v, on: v + on[1] if on[0] == "+" else v - on[1],
+                                          initial=numbers[0])
+            if all(0 <= v <= 199 for v in values):
+                chains.append((list(numbers), list(ops)))
+    return chains
 
 
 def question_text(numbers: list[int], ops: list[str]) -> str:
@@ -61,20 +63,23 @@ class DemoTask:
     chat_instruction = "Put the final answer in \\boxed{}."
 
     def problems(self, split: str, n: int, seed: int) -> list[Problem]:
-        # Different streams for the two splits; the bucket rule keeps them disjoint.
+        """n problems of the split in a seeded order. The space is small (about 20,000 chains), so it
+        is enumerated: the held-out split is every chain whose text falls in TEST_BUCKET, and asking
+        for more train problems than exist cycles through them again in a fresh order."""
+        pool = [c for c in all_chains() if (_stable_bucket(question_text(*c)) == TEST_BUCKET) == (split == "test")]
+        if split == "test" and n > len(pool):
+            raise ValueError(f"the demo task has {len(pool)} held-out problems; asked for {n}")
         rng = random.Random(f"demo-{split}-{seed}")
-        want_test = split == "test"
-        out: list[Problem] = []
-        seen: set[str] = set()
-        while len(out) < n:
-            numbers, ops = random_chain(rng)
-            q = question_text(numbers, ops)
-            if (_stable_bucket(q) == TEST_BUCKET) != want_test or q in seen:
-                continue
-            seen.add(q)
-            out.append(Problem(id=f"demo-{split}-{len(out)}", question=q, answer=evaluate(numbers, ops),
-                               meta={"numbers": numbers, "ops": ops}))
-        return out
+        order: list[tuple[list[int], list[str]]] = []
+        while len(order) < n:
+            chunk = pool[:]
+            rng.shuffle(chunk)
+            order.extend(chunk)
+        return [
+            Problem(id=f"demo-{split}-{i}", question=question_text(numbers, ops), answer=evaluate(numbers, ops),
+                    meta={"numbers": numbers, "ops": ops})
+            for i, (numbers, ops) in enumerate(order[:n])
+        ]
 
     def prompt(self, problem: Problem) -> str:
         return problem.question
