@@ -62,9 +62,20 @@ def main() -> None:
     args = ap.parse_args()
     started = datetime.datetime.now()
     workdir = Path(tempfile.mkdtemp(prefix="r1lab-bench-"))
-    gen_rows = generate_vs_hf.run(args.models, args.rounds, args.threads, workdir=workdir)
-    grpo_rows = [row for reward in args.reward
-                 for row in grpo_vs_trl.run(args.models, args.steps, args.threads, reward, workdir=workdir)]
+    out = Path("runs/bench") / f"{started:%Y%m%d-%H%M%S}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    record = {"started": started.isoformat(), "args": vars(args), "threads": args.threads,
+              "torch": torch.__version__, "machine": platform.machine(), "generation": [], "grpo": []}
+    # One model (and reward) at a time, the record rewritten after each: an interrupted run keeps
+    # what it measured.
+    for model in args.models:
+        record["generation"] += generate_vs_hf.run([model], args.rounds, args.threads, workdir=workdir)
+        out.write_text(json.dumps(record, indent=2))
+    for reward in args.reward:
+        for model in args.models:
+            record["grpo"] += grpo_vs_trl.run([model], args.steps, args.threads, reward, workdir=workdir)
+            out.write_text(json.dumps(record, indent=2))
+    gen_rows, grpo_rows = record["generation"], record["grpo"]
 
     print("\n## generation: r1lab engine vs transformers generate\n")
     print_table(gen_rows, generate_vs_hf.COLUMNS)
@@ -74,18 +85,14 @@ def main() -> None:
           f"float32 matmul {grpo_rows[0]['matmul_gflops']:.1f} GFLOP/s, load average now {load_average()})\n"
           if grpo_rows else "\n## summary\n")
     print_table(summary_rows(gen_rows, grpo_rows), SUMMARY)
-    dist_rows, dist_summary = distributed_overhead.run(threads=args.threads or 2, workdir=workdir)
+    dist_rows, dist_summary = distributed_overhead.run(threads=args.threads or 1, workdir=workdir)
     print("\n## distributed: local vs Ray rollout workers (benchmarks/distributed_overhead.py)\n")
     print_table(dist_rows, distributed_overhead.COLUMNS)
     print()
     print_table(dist_summary, distributed_overhead.SUMMARY)
 
-    out = Path("runs/bench") / f"{started:%Y%m%d-%H%M%S}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"started": started.isoformat(), "args": vars(args), "threads": torch.get_num_threads(),
-                               "torch": torch.__version__, "machine": platform.machine(),
-                               "generation": gen_rows, "grpo": grpo_rows,
-                               "distributed": dist_rows}, indent=2))
+    record["distributed"] = dist_rows
+    out.write_text(json.dumps(record, indent=2))
     print(f"\nresults in {out}")
 
 
