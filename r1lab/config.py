@@ -39,7 +39,8 @@ class DistributedConfig(Strict):
 
 
 class ZeroConfig(Strict):
-    """GRPO from a base model with rule rewards only (R1-Zero). Defaults are the embedded demo."""
+    """GRPO from a base model with rule rewards only (R1-Zero). Model and task default to the embedded
+    demo; r1lab/recipes/demo.yaml holds the demo's training settings."""
 
     model: str = "tiny-base"
     task: str = "demo"
@@ -58,7 +59,7 @@ class ZeroConfig(Strict):
     top_p: float = Field(1.0, gt=0, le=1)
     top_k: int = Field(0, ge=0)  # 0 = off
 
-    learning_rate: float = Field(1e-5, gt=0)
+    learning_rate: float = Field(1e-6, gt=0)  # for pretrained models; the demo recipe sets its own
     weight_decay: float = Field(0.0, ge=0)
     max_grad_norm: float = Field(1.0, gt=0)
     warmup_steps: int = Field(0, ge=0)

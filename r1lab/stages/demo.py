@@ -15,6 +15,8 @@ from r1lab.config import ZeroConfig, load_config
 from r1lab.stages.zero import build_setup, held_out_eval, run_zero
 from r1lab.tracking.run_log import RunLog
 
+DEMO_RECIPE = Path(__file__).resolve().parent.parent / "recipes" / "demo.yaml"
+
 
 def run_demo(cfg: ZeroConfig, run_dir: Path, resume: bool = False) -> dict:
     run_dir = Path(run_dir)
@@ -100,6 +102,6 @@ def register(sub) -> None:
 
 
 def _run(args) -> int:
-    cfg = load_config(ZeroConfig, args.config, args.overrides, steps=args.steps)
+    cfg = load_config(ZeroConfig, args.config or DEMO_RECIPE, args.overrides, steps=args.steps)
     run_demo(cfg, Path(args.out) if args.out else fresh_run_dir(Path("runs"), "demo"), resume=args.resume)
     return 0

@@ -7,7 +7,11 @@ import pytest
 
 from r1lab.config import ZeroConfig, load_config
 
-RECIPES = sorted(p for p in (Path(__file__).parents[2] / "configs").glob("*.yaml") if not p.name.startswith("pipeline"))
+ROOT = Path(__file__).parents[2]
+RECIPES = sorted(
+    p for folder in (ROOT / "configs", ROOT / "r1lab" / "recipes") for p in folder.glob("*.yaml")
+    if not p.name.startswith("pipeline")
+)
 
 
 @pytest.mark.parametrize("path", RECIPES, ids=lambda p: p.name)
