@@ -6,6 +6,10 @@
 - ray async: the same with max_staleness 1, the workers generate step t+1 while the driver updates
   on step t.
 
+The driver uses 1 torch thread by default, like each worker: on this shared 2-core machine a 2-thread
+process spends most of a small model's generation waiting at OpenMP barriers whenever other jobs hold
+a core (measured: 15-40x slower than 1 thread at load average ~10; benchmarks/NOTES.md).
+
 Each mode runs `--steps` GRPO steps after one warm-up step (which also pays for starting the
 workers); the figure is the median step time over the measured steps, and the modes are interleaved
 over `--rounds` rounds so a change in the machine's load hits all three alike. Printed as ratios:
@@ -39,9 +43,10 @@ MODES = {
     "ray sync": {"backend": "ray", "max_staleness": 0},
     "ray async": {"backend": "ray", "max_staleness": 1},
 }
-COLUMNS = [("mode", "mode"), ("step_s", "median step s"), ("rollout_s", "rollout s"), ("update_s", "update s"),
-           ("sync_s", "weight sync s"), ("vs_local", "step time / local")]
-SUMMARY = [("what", "what"), ("value", "ratio")]
+COLUMNS = [("mode", "mode"), ("step_s", "median step s"), ("rollout_s", "rollout s (async: wait)"),
+           ("worker_s", "worker compute s"), ("update_s", "update s"), ("sync_s", "weight sync s"),
+           ("plumbing_s", "Ray plumbing s"), ("hidden", "rollout hidden by update"), ("vs_local", "step time / local")]
+SUMMARY = [("what", "what"), ("value", "value")]
 
 
 def config(model: str, steps: int, workers: int, mode: str, threads: int) -> ZeroConfig:
@@ -60,7 +65,7 @@ def one_run(cfg: ZeroConfig, run_dir: Path) -> list[dict]:
     return [r for r in rows if "step_time_s" in r][1:]  # drop the warm-up step
 
 
-def run(steps: int = 4, rounds: int = 2, workers: int = 2, threads: int = 2,
+def run(steps: int = 4, rounds: int = 2, workers: int = 2, threads: int = 1,
         workdir: Path | None = None) -> tuple[list[dict], list[dict]]:
     import ray
 
@@ -84,14 +89,42 @@ def run(steps: int = 4, rounds: int = 2, workers: int = 2, threads: int = 2,
     rows = [{"mode": mode, "step_s": median(mode, "step_time_s"), "rollout_s": median(mode, "rollout_time_s"),
              "update_s": median(mode, "update_time_s"), "sync_s": median(mode, "sync_time_s"),
              "vs_local": median(mode, "step_time_s") / local} for mode in MODES]
+    # Sync mode: what Ray adds to a step beyond the workers' own compute, measured directly (less
+    # sensitive to the machine's load than the ratio of two step times).
+    plumbing = [r["rollout_time_s"] - r["rollout/worker_s"] + r["sync_time_s"] for r in measured["ray sync"]]
+    rows[1]["plumbing_s"] = statistics.median(plumbing)
+    for row in rows[1:]:
+        row["worker_s"] = median(row["mode"], "rollout/worker_s")
+    # Async: the share of the workers' compute that ran while the driver updated (1 = fully hidden).
+    rows[2]["hidden"] = statistics.median(max(0.0, 1 - r["rollout_time_s"] / r["rollout/worker_s"])
+                                          for r in measured["ray async"])
     by = {row["mode"]: row["step_s"] for row in rows}
     summary = [
         {"what": f"sync-mode overhead: ray sync ({workers} workers) / local step time",
          "value": f"{by['ray sync'] / by['local']:.2f}x"},
         {"what": "async speedup: ray sync / ray async step time", "value": f"{by['ray sync'] / by['ray async']:.2f}x"},
         {"what": "async vs local: local / ray async step time", "value": f"{by['local'] / by['ray async']:.2f}x"},
+        {"what": "Ray plumbing per sync step (collect wall - worker compute + weight push), s",
+         "value": f"{rows[1]['plumbing_s']:.3f}"},
     ]
     return rows, summary
+
+
+SPIN = ("import time, torch\ntorch.set_num_threads(1)\na = torch.randn(256, 256)\nt0 = time.perf_counter()\n"
+        "for _ in range(1500):\n    a @ a\nprint(time.perf_counter() - t0)")
+
+
+def effective_cores() -> float:
+    """How many cores two single-thread processes get right now (2.0 on an idle 2-core machine):
+    async rollouts can only overlap into cores that other jobs leave free."""
+    import subprocess
+
+    def spin(count: int) -> float:
+        procs = [subprocess.Popen([sys.executable, "-c", SPIN], stdout=subprocess.PIPE, text=True)
+                 for _ in range(count)]
+        return max(float(p.communicate()[0]) for p in procs)
+
+    return 2 * spin(1) / spin(2)
 
 
 def main() -> None:
@@ -99,10 +132,12 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=4, help="measured steps per run, after one warm-up step")
     ap.add_argument("--rounds", type=int, default=2, help="interleaved rounds of the three modes")
     ap.add_argument("--workers", type=int, default=2, help="rollout workers in the Ray modes")
-    ap.add_argument("--threads", type=int, default=2, help="torch threads of the driver (workers use 1)")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads of the driver (workers use 1)")
     args = ap.parse_args()
+    cores = effective_cores()
     rows, summary = run(args.steps, args.rounds, args.workers, args.threads)
-    print(f"\n## distributed: local vs Ray rollout workers (load average now {load_average()})\n")
+    print(f"\n## distributed: local vs Ray rollout workers (load average now {load_average()}; "
+          f"{cores:.1f} of 2 cores free for two processes at the start, {effective_cores():.1f} at the end)\n")
     print_table(rows, COLUMNS)
     print()
     print_table(summary, SUMMARY)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -153,8 +154,9 @@ def off_policy_logprobs(rollout: Rollout, version: int) -> list[list[float]] | N
 
 def behaviour_logprobs(model, rollout: Rollout, temperature: float, micro_batch_size: int) -> None:
     """Fill each completion's `logprobs` with its tokens' logprobs under `model` (the weights that
-    sampled it), with the trainer's own logprob function: when no update happened in between, the
-    importance ratio is exactly 1."""
+    sampled it), with the trainer's logprob function at the same temperature: when no update happened
+    in between, the importance ratio is 1 up to float rounding (unlike the sampler's own logprobs,
+    which carry top-p/top-k truncation and the generation path's numerics)."""
     from r1lab.rl.logprobs import build_batch, completion_logprobs
 
     comps = rollout.completions
@@ -211,9 +213,12 @@ class RolloutWorker:
         self.version = version
         return version
 
-    def rollout(self, step: int, problems: list[Problem]) -> Rollout:
+    def rollout(self, step: int, problems: list[Problem]) -> tuple[Rollout, float]:
+        """The scored share and the seconds this worker spent on it (the rest of a collect's wall
+        time is Ray's: queueing, transfer, scheduling)."""
         from r1lab.stages.zero import make_rollout
 
+        t0 = time.perf_counter()
         if self.version < 0:
             raise RuntimeError("rollout worker asked to generate before it was given weights")
         rollout = make_rollout(self.generator, self.spec.tokenizer, self.spec.template, self.task, problems,
@@ -222,7 +227,7 @@ class RolloutWorker:
             c.policy_version = self.version
         if self.spec.behaviour_logprobs:
             behaviour_logprobs(self.model, rollout, self.cfg.temperature, self.cfg.micro_batch_size)
-        return rollout
+        return rollout, time.perf_counter() - t0
 
     def pid(self) -> int:
         return os.getpid()
@@ -312,6 +317,7 @@ class RayRolloutSource:
             "rollout/staleness_max": float(max(lags)),
             "rollout/stale_dropped": float(dropped),
             "rollout/worker_restarts": float(self.restarts_total - restarts_before),
+            "rollout/worker_s": self.worker_s,  # the slowest accepted share's compute time
         }
         return rollout
 
@@ -331,13 +337,14 @@ class RayRolloutSource:
         import ray
 
         done: dict[int, Rollout] = {}
+        self.worker_s = 0.0
         dropped = 0
         pending = {s.ref: s for s in shares}
         while pending:
             ready, _ = ray.wait(list(pending), num_returns=1)
             share = pending.pop(ready[0])
             try:
-                part = ray.get(ready[0])
+                part, seconds = ray.get(ready[0])
             except (ray.exceptions.RayActorError, ray.exceptions.WorkerCrashedError) as err:
                 if self.workers[share.worker] is share.actor:  # not yet replaced (by another share's error)
                     self._replace_worker(share.worker, err)
@@ -349,6 +356,7 @@ class RayRolloutSource:
                 self._redo(step, share, pending, reason=f"share {share.index} too stale (v{version})")
                 continue
             done[share.index] = part
+            self.worker_s = max(self.worker_s, seconds)
         return [done[i] for i in sorted(done)], dropped
 
     def _redo(self, step: int, share: _Share, pending: dict, reason: str) -> None:
