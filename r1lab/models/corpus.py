@@ -34,11 +34,11 @@ from r1lab.tasks.demo import DemoTask, evaluate, question_text
 STYLES = ("direct", "steps", "check", "malformed", "drill")
 # Shares of documents. Tuned so that the built model answers ~0.3 of held-out problems at
 # temperature 0.6 and working step by step is clearly more accurate than answering directly.
-DEFAULT_MIX = {"direct": 0.50, "steps": 0.22, "check": 0.10, "malformed": 0.05, "drill": 0.13}
+DEFAULT_MIX = {"direct": 0.40, "steps": 0.18, "check": 0.09, "malformed": 0.04, "drill": 0.29}
 # Share of documents of a style that contain a slip (an arithmetic error). Direct answers are often
 # off; worked steps rarely; self-checks slip more so that catching a slip is well represented.
 DEFAULT_SLIP = {"direct": 0.45, "steps": 0.08, "check": 0.35, "malformed": 0.3, "drill": 0.0}
-DRILL_LINES = (6, 10)
+DRILL_LINES = (8, 14)
 LOW, HIGH = 0, 199  # every value in a demo chain stays in this range (r1lab/tasks/demo.py)
 
 
