@@ -45,8 +45,9 @@ def default_data_dir() -> Path:
 
 def load_benchmark(name: str, data_dir: str | Path | None = None, rg_problems: int = 200,
                    seed: int = 0) -> tuple[object, list[Problem]]:
-    """(task, problems) for a benchmark name, `rg:<dataset>` (its held-out split: `rg_problems`
-    problems generated from `seed`), or a .jsonl/.parquet path."""
+    """(task, problems) for a benchmark name, a task spec (`rg:<dataset>`, `code:<file>`, `humaneval`,
+    `demo`: its held-out split, at most `rg_problems` problems drawn from `seed`), or a .jsonl/.parquet
+    path of math problems."""
     if name in BENCHMARKS:
         rel, question_field, id_field, gold = BENCHMARKS[name]
         path = Path(data_dir) if data_dir else default_data_dir()
@@ -57,9 +58,11 @@ def load_benchmark(name: str, data_dir: str | Path | None = None, rg_problems: i
         problems = read_problems(file, question_field=question_field, id_field=id_field, gold=gold)
         problems = [_renamed(name, i, p, id_field) for i, p in enumerate(problems)]
         return MathTask(name, problems, test_fraction=1.0), problems
-    if name.startswith("rg:"):
-        from r1lab.tasks import load_task
+    from r1lab.tasks import available_tasks, load_task
 
+    if name.startswith(("rg:", "code:")) or name in available_tasks():
+        # Any task (reasoning-gym, code problems, humaneval, demo): its held-out split, verified by the
+        # task's own verify(), exactly as in training.
         task = load_task(name)
         return task, task.problems("test", rg_problems, seed)
     path = Path(name)
@@ -69,7 +72,8 @@ def load_benchmark(name: str, data_dir: str | Path | None = None, rg_problems: i
         problems = read_problems(path, question_field=_question_field(path))
         return MathTask(path.stem, problems, test_fraction=1.0), problems
     known = ", ".join(sorted(BENCHMARKS))
-    raise MalformedDataError(f"unknown benchmark {name!r}: use one of {known}, rg:<dataset>, or a .jsonl file")
+    raise MalformedDataError(f"unknown benchmark {name!r}: use one of {known}, a task (rg:<dataset>, "
+                             f"code:<file>, {', '.join(available_tasks())}), or a .jsonl file")
 
 
 def _renamed(name: str, index: int, p: Problem, id_field: str | None) -> Problem:
