@@ -4,7 +4,7 @@ a different (smaller) student is fine-tuned on them and then solves it too."""
 import json
 
 import torch
-from transformers import Qwen2ForCausalLM
+from transformers import AutoModelForCausalLM
 
 from r1lab.data.io import read_sft
 from r1lab.models.loading import load_tokenizer
@@ -26,7 +26,7 @@ def test_student_learns_the_teachers_verified_traces(tiny_r1, tmp_path):
     small = BaseBuildConfig(hidden_size=32, layers=1, heads=2, kv_heads=1, intermediate_size=64)
     torch.manual_seed(1)
     student_dir = tmp_path / "student0"
-    Qwen2ForCausalLM(model_config(small, tokenizer)).save_pretrained(student_dir)
+    AutoModelForCausalLM.from_config(model_config(small, tokenizer)).save_pretrained(student_dir)
     tokenizer.save_pretrained(student_dir)
 
     cfg = DistillConfig(teacher=teacher, student=str(student_dir),
@@ -37,5 +37,5 @@ def test_student_learns_the_teachers_verified_traces(tiny_r1, tmp_path):
     traces = read_sft(tmp_path / "distill" / "traces" / "data.jsonl")
     assert len(traces) == 1 and traces[0].meta["model"] == teacher and traces[0].meta["verdict"] == "correct"
     assert s["sft"]["loss_last"] < s["sft"]["loss_first"]
-    student = Qwen2ForCausalLM.from_pretrained(s["model"])
+    student = AutoModelForCausalLM.from_pretrained(s["model"])
     assert student.config.hidden_size == 32
