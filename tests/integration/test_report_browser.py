@@ -71,7 +71,8 @@ def test_report_in_headless_chromium(report, tmp_path):
             assert page.locator(f"#chart-{chart_id} .main-svg .scatterlayer .trace").count() >= 1, chart_id
         page.click("#more > summary")
         lazy = [c["id"] for c in data["charts"] if c["lazy"]]
-        assert lazy and page.locator(f"#chart-{lazy[0]} .main-svg").count() >= 1
+        assert lazy
+        page.wait_for_selector(f"#chart-{lazy[0]} .main-svg", timeout=20_000)  # drawn on opening (slow when loaded)
 
         # All sampled completions are there; the search finds a known one and marks it.
         assert page.inner_text("#match-count").startswith(f"{len(samples)} of {len(samples)} ")
