@@ -44,14 +44,15 @@ class BaseBuildConfig(Strict):
     heads: int = Field(4, ge=1)
     kv_heads: int = Field(2, ge=1)
     intermediate_size: int = Field(576, ge=8)
+    tie_embeddings: bool = True
     max_positions: int = Field(512, ge=64)
-    steps: int = Field(600, ge=1)
+    steps: int = Field(1500, ge=1)
     batch_size: int = Field(32, ge=1)  # documents per step
     learning_rate: float = Field(2e-3, gt=0)
     min_lr_ratio: float = Field(0.1, ge=0, le=1)
     warmup_steps: int = Field(100, ge=0)
     weight_decay: float = Field(0.1, ge=0)
-    threads: int = Field(2, ge=1)
+    threads: int = Field(1, ge=1)
     eval_problems: int = Field(64, ge=0)  # held-out demo problems for the model card; 0 skips it
     eval_samples: int = Field(4, ge=1)
     log_every: int = Field(50, ge=1)
@@ -98,7 +99,7 @@ def model_config(cfg: BaseBuildConfig, tokenizer) -> LlamaConfig:
     return LlamaConfig(
         vocab_size=len(tokenizer), hidden_size=cfg.hidden_size, intermediate_size=cfg.intermediate_size,
         num_hidden_layers=cfg.layers, num_attention_heads=cfg.heads, num_key_value_heads=cfg.kv_heads,
-        max_position_embeddings=cfg.max_positions, tie_word_embeddings=True,
+        max_position_embeddings=cfg.max_positions, tie_word_embeddings=cfg.tie_embeddings,
         bos_token_id=None, eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
     )
 
