@@ -14,10 +14,8 @@ Styles of a response (what follows "Assistant:"):
   the answer), so that a format reward has something to teach.
 
 Nothing in the corpus says which style is better: RL has to find out that working step by step pays.
-Besides the framed documents there are "drill" documents: worked exercises outside the frame
-("Compute 2 + 8 + 9 . 2 + 8 = 10 . 10 + 9 = 19 ."), the kind of arithmetic any pretraining crawl
-holds plenty of. They teach reading operands off a question and doing one step; they say nothing
-about how to answer inside the frame.
+Besides the framed documents there are "drill" documents, bare lines of single operations, the kind
+of arithmetic any pretraining crawl holds plenty of; they teach one step, never a whole chain.
 
 Every function is pure given its `random.Random`; `make_corpus(n, seed)` is the same list for the
 same arguments on every machine.
@@ -29,6 +27,8 @@ import random
 from dataclasses import dataclass
 
 from r1lab.models.templates import R1_ZERO_TEMPLATE
+from r1lab.tasks.demo import HIGH as OPERAND_HIGH
+from r1lab.tasks.demo import LOW as OPERAND_LOW
 from r1lab.tasks.demo import DemoTask, evaluate, question_text
 
 STYLES = ("direct", "steps", "check", "malformed", "drill")
@@ -38,7 +38,7 @@ DEFAULT_MIX = {"direct": 0.40, "steps": 0.18, "check": 0.09, "malformed": 0.04, 
 # Share of documents of a style that contain a slip (an arithmetic error). Direct answers are often
 # off; worked steps rarely; self-checks slip more so that catching a slip is well represented.
 DEFAULT_SLIP = {"direct": 0.45, "steps": 0.08, "check": 0.35, "malformed": 0.3, "drill": 0.0}
-DRILL_LINES = (4, 8)  # worked exercises per drill document
+DRILL_LINES = (8, 14)
 LOW, HIGH = 0, 199  # every value in a demo chain stays in this range (r1lab/tasks/demo.py)
 
 
@@ -168,14 +168,15 @@ RENDER = {"direct": render_direct, "steps": render_steps, "check": render_check,
           "malformed": render_malformed}
 
 
-def render_drill(chains) -> str:
-    """Worked exercises outside the frame, one per line: "Compute 2 + 8 + 9 . 2 + 8 = 10 . 10 + 9 =
-    19 ." They teach the two skills every worked solution needs, reading the operands off the
-    question and doing one step, without touching the frame's mix of styles."""
+def render_drill(rng: random.Random) -> str:
+    """Single operations with the ranges of demo chains: left value an operand or an intermediate
+    value (at most twice the largest operand), right an operand, result in [0, 199]."""
     lines = []
-    for numbers, ops in chains:
-        steps, _ = work_steps(numbers, ops)
-        lines.append(question_text(list(numbers), list(ops)) + " " + " ".join(steps))
+    while len(lines) < rng.randint(*DRILL_LINES):
+        x, y, op = rng.randint(0, 2 * OPERAND_HIGH), rng.randint(OPERAND_LOW, OPERAND_HIGH), rng.choice("+-")
+        z = apply(op, x, y)
+        if LOW <= z <= HIGH:
+            lines.append(equation(x, op, y, z))
     return " ".join(lines)
 
 
@@ -202,14 +203,12 @@ def make_corpus(n: int, seed: int, mix: dict[str, float] | None = None,
     counts = style_counts(n, mix)
     styles = [s for s in STYLES for _ in range(counts.get(s, 0))]
     rng.shuffle(styles)
-    lines = [rng.randint(*DRILL_LINES) if s == "drill" else 0 for s in styles]
     framed = sum(s != "drill" for s in styles)
-    problems = iter(DemoTask().problems("train", framed + sum(lines), seed=seed))
+    problems = iter(DemoTask().problems("train", framed, seed=seed))
     docs = []
-    for style, n_lines in zip(styles, lines, strict=True):
+    for style in styles:
         if style == "drill":
-            chains = [next(problems) for _ in range(n_lines)]
-            docs.append(Doc("drill", "", render_drill((tuple(p.meta["numbers"]), tuple(p.meta["ops"])) for p in chains)))
+            docs.append(Doc("drill", "", render_drill(rng)))
             continue
         p = next(problems)
         numbers, ops = tuple(p.meta["numbers"]), tuple(p.meta["ops"])
