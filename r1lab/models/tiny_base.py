@@ -211,20 +211,31 @@ def sample_responses(model, tokenizer, prompts: list[str], n: int, max_new_token
     return [texts[i * n:(i + 1) * n] for i in range(len(prompts))]
 
 
-def evaluate_styles(model, tokenizer, n_problems: int, n_samples: int, prefix: str = "") -> dict:
+def first_step(problem) -> str:
+    """The opening of a worked solution, " <think> a + b =": a prefix that forces working step by
+    step (or self-checking) without doing any of the arithmetic. ("step by step ." would not do: only
+    a third of the corpus's worked solutions open with it, and this model finds the operands by
+    their distance back, which the extra words shift.)"""
+    numbers, ops = problem.meta["numbers"], problem.meta["ops"]
+    return f" <think> {numbers[0]} {ops[0]} {numbers[1]} ="
+
+
+def evaluate_styles(model, tokenizer, n_problems: int, n_samples: int, force_worked: bool = False) -> dict:
     """pass@1 on held-out demo problems at the R1 evaluation setting (temperature 0.6, top-p 0.95),
-    overall and per response style. `prefix` is appended to each prompt to force a style."""
+    overall and per response style; with `force_worked`, every response starts with its first step."""
     from r1lab.tasks.demo import DemoTask
 
     task = DemoTask()
     problems = task.problems("test", n_problems, seed=0)
-    prompts = [R1_ZERO_TEMPLATE.format(question=task.prompt(p)) + prefix for p in problems]
+    prefixes = [first_step(p) if force_worked else "" for p in problems]
+    prompts = [R1_ZERO_TEMPLATE.format(question=task.prompt(p)) + pre for p, pre in zip(problems, prefixes, strict=True)]
     per_style: dict[str, list[float]] = {}
     lengths = []
-    for p, responses in zip(problems, sample_responses(model, tokenizer, prompts, n_samples), strict=True):
+    samples = sample_responses(model, tokenizer, prompts, n_samples)
+    for p, prefix, responses in zip(problems, prefixes, samples, strict=True):
         for r in responses:
             per_style.setdefault(response_style(prefix + r), []).append(task.verify(p, prefix + r).score)
-            lengths.append(len(tokenizer(r, add_special_tokens=False)["input_ids"]))
+            lengths.append(len(tokenizer(prefix + r, add_special_tokens=False)["input_ids"]))
     scores = [s for v in per_style.values() for s in v]
     return {
         "pass@1": sum(scores) / len(scores),
@@ -264,9 +275,9 @@ def build(cfg: BaseBuildConfig, out: Path, log=print) -> dict:
     if cfg.eval_problems:
         record["eval"] = evaluate_styles(model, tokenizer, cfg.eval_problems, cfg.eval_samples)
         record["eval_forced_steps"] = evaluate_styles(model, tokenizer, cfg.eval_problems, cfg.eval_samples,
-                                                      prefix=" <think> step by step .")
+                                                      force_worked=True)
         log(f"held-out pass@1 {record['eval']['pass@1']:.3f}, per style {record['eval']['styles']}; "
-            f"forced step by step {record['eval_forced_steps']['pass@1']:.3f}")
+            f"started with the first step {record['eval_forced_steps']['pass@1']:.3f}")
     save(model, tokenizer, out, record)
     log(f"saved to {out} in {time.time() - started:.0f} s")
     return record
@@ -300,8 +311,9 @@ def model_card(record: dict) -> str:
         "",
         "A Llama-architecture causal language model of "
         f"{record['parameters'] / 1e6:.2f} M parameters ({cfg['layers']} layers, hidden {cfg['hidden_size']}, "
-        f"{cfg['heads']} heads, {cfg['kv_heads']} key-value heads, MLP {cfg['intermediate_size']}, tied embeddings, "
-        f"float32), with a byte-level BPE tokenizer of {record['vocab_size']} tokens (digits one per token; "
+        f"{cfg['heads']} heads, {cfg['kv_heads']} key-value heads, MLP {cfg['intermediate_size']}, "
+        f"{'tied' if cfg.get('tie_embeddings', True) else 'untied'} embeddings, float32), with a byte-level BPE "
+        f"tokenizer of {record['vocab_size']} tokens (each of the demo's numbers one token; "
         "`<think>`, `</think>`, `<answer>`, `</answer>` single tokens; pad `<|pad|>` distinct from EOS "
         "`<|endoftext|>`; no chat template, so r1lab prompts it with the `r1_zero` frame).",
         "",
@@ -344,8 +356,8 @@ def model_card(record: dict) -> str:
             "|---|---|---|",
             *[f"| {s} | {v['share']:.1%} | {v['pass@1']:.3f} |" for s, v in ev["styles"].items()],
             "",
-            f"With the response started as \" <think> step by step .\", pass@1 is {forced['pass@1']:.3f}: "
-            "the headroom that RL can find by working step by step.",
+            f"With every response started as its first step (\" <think> a + b =\"), pass@1 is "
+            f"{forced['pass@1']:.3f}: what working step by step gets this model, the headroom that RL can find.",
         ]
     lines += ["", "Load it with `AutoModelForCausalLM.from_pretrained(dir)` and `AutoTokenizer.from_pretrained(dir)`, "
               "or in r1lab as `--model tiny-base`.", ""]
