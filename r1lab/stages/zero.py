@@ -24,11 +24,12 @@ import yaml
 from r1lab.config import ConfigError, ZeroConfig, dump_yaml, load_config
 from r1lab.distributed.rollout import make_rollout_source, off_policy_logprobs
 from r1lab.distributed.trainer import make_trainer_ranks
+from r1lab.evaluation.runner import encode_prompts as encode_task_prompts
 from r1lab.evaluation.runner import evaluate_problems, summarize
 from r1lab.generation import Generator, SamplingParams, make_generator
 from r1lab.models.checkpoint import load_trainer_state, restore_rng, save_checkpoint
 from r1lab.models.loading import load_model
-from r1lab.models.templates import choose_template, render_prompt, stop_strings
+from r1lab.models.templates import choose_template, stop_strings
 from r1lab.rewards.language import language_mixing_rate, problem_language
 from r1lab.rewards.scoring import score_completions
 from r1lab.rewards.signals import reflection_words_per_1k
@@ -82,12 +83,7 @@ def build_setup(cfg: ZeroConfig, model_path: str | None = None) -> Setup:
 
 
 def encode_prompts(s: Setup, problems: list[Problem]) -> list[list[int]]:
-    return encode_task_prompts(s.tokenizer, s.template, s.task, problems)
-
-
-def encode_task_prompts(tokenizer, template: str, task, problems: list[Problem]) -> list[list[int]]:
-    texts = [render_prompt(template, task.prompt(p), tokenizer, task.chat_instruction) for p in problems]
-    return [tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts]
+    return encode_task_prompts(s.tokenizer, s.task, problems, s.template)
 
 
 def step_problems(cfg: ZeroConfig, train_problems: list[Problem], step: int) -> list[Problem]:
@@ -107,7 +103,7 @@ def make_rollout(generator, tokenizer, template: str, task, problems: list[Probl
                  step: int) -> Rollout:
     """Phases 1-3 of a step for some prompts: encode, sample G completions each, score them. This is
     the unit of work a rollout worker does in the distributed setting."""
-    prompt_ids = encode_task_prompts(tokenizer, template, task, problems)
+    prompt_ids = encode_task_prompts(tokenizer, task, problems, template)
     params = SamplingParams(n=cfg.samples_per_prompt, max_new_tokens=cfg.max_new_tokens,
                             temperature=cfg.temperature, top_p=cfg.top_p, top_k=cfg.top_k,
                             stop=stop_strings(template), seed=cfg.seed * 100_003 + step,
