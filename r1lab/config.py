@@ -47,7 +47,7 @@ class ZeroConfig(Strict):
     task_options: dict[str, Any] = {}  # passed to the task's make_task, e.g. {reward: binary} for code
     template: Literal["auto", "r1_zero", "chat"] = "auto"  # auto: r1_zero for base models, chat otherwise
     dtype: Literal["float32", "bfloat16"] = "float32"
-    generator: Literal["hf", "engine"] = "hf"  # which Generator implementation produces rollouts
+    generator: Literal["hf", "engine"] = "engine"  # rollouts: r1lab's engine, or transformers' generate
     report_to: list[Literal["tensorboard", "wandb", "mlflow"]] = ["tensorboard"]
 
     steps: int = Field(150, ge=0)
