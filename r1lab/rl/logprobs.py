@@ -1,9 +1,12 @@
 """Token logprobs of completions under a causal LM, at the sampling temperature.
 
-Sequences are laid out as [left-padded prompt | right-padded completion] so every completion starts
-at the same column P; only the last T+1 positions' logits are computed (`logits_to_keep`), and the
-log-softmax is taken in chunks of rows so a full float32 [rows, T, V] tensor never exists at once
-for large vocabularies.
+Two layouts with the same result. `SequenceBatch` (the reference): each sequence whole, as [left-padded
+prompt | right-padded completion], so every completion starts at the same column P; only the last
+T+1 positions' logits are computed (`logits_to_keep`). `SharedPromptBatch` (what training uses): each
+distinct prompt once, its keys/values shared by the completions that follow it (a GRPO group's G
+samples share one prompt). Logits exist for one micro-batch at a time (the caller's micro-batches),
+and the log-softmax is taken in chunks of rows within it, so its float32 temporaries (the cast of
+low-precision logits, the entropy's exp) exist for one chunk at a time.
 """
 
 from __future__ import annotations
