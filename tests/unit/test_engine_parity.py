@@ -156,3 +156,18 @@ def test_bfloat16_copy_follows_the_policy(tiny_qwen2):
         assert next(model.parameters()).dtype == torch.float32
         with torch.no_grad():  # a "training step": the next call must decode with the new weights
             model.get_output_embeddings().weight.copy_(torch.randn_like(model.get_output_embeddings().weight))
+
+
+@pytest.mark.parametrize("scale", [8.0, 0.01])  # peaked: the top 1024 hold top_p; flat: the full sort
+def test_top_p_on_a_large_vocabulary_matches_a_full_sort(scale):
+    from r1lab.generation.engine import _top_p_mask_
+
+    logits = torch.randn(6, 5000, generator=torch.Generator().manual_seed(0)) * scale
+    masked = logits.clone()
+    _top_p_mask_(masked, 0.9)
+    vals, idx = torch.sort(logits, dim=-1, descending=True)
+    probs = torch.softmax(vals, -1)
+    keep_sorted = (probs.cumsum(-1) - probs) < 0.9
+    expected = torch.zeros_like(logits, dtype=torch.bool).scatter(-1, idx, keep_sorted)
+    assert torch.equal(torch.isfinite(masked), expected)
+    assert torch.equal(masked[expected], logits[expected])
