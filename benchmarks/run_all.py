@@ -1,6 +1,6 @@
 """`make bench`: the generation benchmark (engine vs transformers' `generate`) and the GRPO step
 benchmark (r1lab vs TRL's GRPOTrainer) in one run, then one summary table of ratios against the
-targets of issue 3. Results are also written to runs/bench/<date-time>.json.
+targets of issue 3; then Ray's overhead and the report's open time. Results are also written to runs/bench/<date-time>.json.
 
     .venv/bin/python benchmarks/run_all.py [--models tiny smollm2-135m] [--steps 5] [--rounds 3]
                                           [--threads 1] [--reward dense task]
@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import distributed_overhead  # noqa: E402
 import generate_vs_hf  # noqa: E402
 import grpo_vs_trl  # noqa: E402
+import report_open  # noqa: E402
 import torch  # noqa: E402
 from bench_common import MODELS, load_average, print_table  # noqa: E402
 
@@ -92,6 +93,10 @@ def main() -> None:
     print_table(dist_summary, distributed_overhead.SUMMARY)
 
     record["distributed"] = dist_rows
+    out.write_text(json.dumps(record, indent=2))
+    record["report"] = report_open.run(None, steps=100, rounds=5, workdir=workdir)
+    print("\n## report open time: plotly.js basic vs full bundle (benchmarks/report_open.py)\n")
+    print_table(record["report"], report_open.COLUMNS)
     out.write_text(json.dumps(record, indent=2))
     print(f"\nresults in {out}")
 

@@ -18,6 +18,9 @@ def register(sub) -> None:
     p.add_argument("--out", help="HTML file to write (default RUN/report.html, or ./report.html for several)")
     p.add_argument("--sample-mb", type=float, default=None, metavar="MB",
                    help="text budget for embedded completions (default 4); beyond it they are thinned evenly")
+    p.add_argument("--plotly", choices=["auto", "basic", "full"], default="auto",
+                   help="plotly.js bundle to inline: basic (1.1 MB, fetched by make install), full (4.8 MB, "
+                        "from the plotly package), auto = basic when fetched (default)")
     p.set_defaults(run=_run)
 
 
@@ -30,7 +33,7 @@ def _run(args) -> int:
     if budget <= 0:
         raise UserError(f"--sample-mb must be > 0, got {budget}")
     try:
-        path = write_report(args.paths, out, sample_budget_mb=budget)
+        path = write_report(args.paths, out, sample_budget_mb=budget, bundle=args.plotly)
     except ReportError as err:
         raise UserError(str(err)) from None
     size_mb = path.stat().st_size / 1e6

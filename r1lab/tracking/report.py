@@ -1,7 +1,10 @@
 """One self-contained HTML page for a set of training runs and eval output directories.
 
-The page opens offline in any browser: plotly's own bundled JavaScript, the page's style and script
-(r1lab/tracking/report_assets/) and the data are all inlined. It shows the curves people judge an
+The page opens offline in any browser: plotly.js, the page's style and script
+(r1lab/tracking/report_assets/) and the data are all inlined. plotly.js is its "basic" bundle (scatter,
+bar, pie; 1.1 MB) when `make install` has fetched it from npm, else the full bundle that the plotly
+Python package ships (4.8 MB), which draws the same page but opens about twice as slowly
+(benchmarks/report_open.py). It shows the curves people judge an
 R1-style run by (reward and its components, accuracy, held-out pass@1 with its interval, response
 length with a percentile band, reflection words, language mixing, KL, entropy, step time), runs
 overlaid with a diff of their configs, a summary table, the "aha" browser over the sampled
@@ -33,7 +36,13 @@ from r1lab.evaluation.metrics import bootstrap_ci, pass_at_k
 from r1lab.rewards import format_reward
 
 ASSETS = Path(__file__).parent / "report_assets"
-DEFAULT_SAMPLE_BUDGET_MB = 4.0  # completions text embedded per report; plotly.js itself is ~4.8 MB
+DEFAULT_SAMPLE_BUDGET_MB = 4.0  # completions text embedded per report
+# plotly.js-basic-dist-min from npm, fetched by `make install` (the Makefile pins its version and
+# sha256). Running the full bundle was 1.4 s of a 2.0 s page open on this machine; the basic bundle
+# took 0.25 s (benchmarks/NOTES.md, "Report open time"). Every trace the report draws is a scatter or
+# a bar, both in the basic bundle.
+BASIC_PLOTLY_JS = ASSETS / "vendor" / "plotly-basic.min.js"
+PLOTLY_BUNDLES = ("auto", "basic", "full")
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22"]
 DASHES = ["solid", "dash", "dot", "dashdot", "longdash", "longdashdot"]
@@ -532,17 +541,43 @@ def eval_charts(ev: EvalData, index: int) -> list[dict]:
             layout["xaxis"]["tickvals"] = sorted({2 ** i for i in range(n.bit_length()) if 2 ** i <= n} | {n})
         layout["hovermode"] = "closest"
         charts.append({"id": f"eval{index}-passk", "title": title, "figure": _figure(traces, layout)})
-    hist = []
-    for label, want, color in (("correct", True, PALETTE[2]), ("not correct", False, PALETTE[1])):
+    groups = {}
+    for label, want in (("correct", True), ("not correct", False)):
         lengths = [_eval_length(s) for s in ev.samples if _eval_correct(s) == want and _eval_length(s) is not None]
         if lengths:
-            hist.append(go.Histogram(x=lengths, name=f"{label} ({len(lengths)})", opacity=0.6,
-                                     marker=dict(color=color)))
+            groups[label] = lengths
+    # Binned here and drawn as bars: the basic plotly.js bundle has no histogram trace.
+    edges = length_bins([x for lengths in groups.values() for x in lengths])
+    hist = []
+    for (label, lengths), color in zip(groups.items(), (PALETTE[2], PALETTE[1])):
+        counts = bin_counts(lengths, edges)
+        # Centred on the whole token counts each bin holds (a bin of width 1 sits on its count).
+        hist.append(go.Bar(x=[(a + b - 1) / 2 for a, b in zip(edges, edges[1:])], y=counts, width=edges[1] - edges[0],
+                           name=f"{label} ({len(lengths)})", opacity=0.6, marker=dict(color=color),
+                           customdata=[[a, b - 1] for a, b in zip(edges, edges[1:])],
+                           hovertemplate="%{customdata[0]}-%{customdata[1]} tokens: %{y}<extra>%{fullData.name}</extra>"))
     if hist:
         title = "Response length (tokens) of correct vs not-correct samples"
         charts.append({"id": f"eval{index}-length", "title": title, "figure": _figure(
             hist, _layout(title, "samples", "tokens", barmode="overlay") | {"hovermode": "closest"})})
     return charts
+
+
+def length_bins(lengths: list[int], max_bins: int = 30) -> list[int]:
+    """Edges [e0, e1, ...] of equal-width whole-token bins covering min..max, at most `max_bins` bins;
+    bin i holds lengths in [e_i, e_{i+1})."""
+    if not lengths:
+        return [0, 1]
+    lo, hi = min(lengths), max(lengths)
+    width = max(1, math.ceil((hi - lo + 1) / max_bins))
+    return list(range(lo, hi + width + 1, width))
+
+
+def bin_counts(values: list[int], edges: list[int]) -> list[int]:
+    counts = [0] * (len(edges) - 1)
+    for v in values:
+        counts[min((v - edges[0]) // (edges[1] - edges[0]), len(counts) - 1)] += 1
+    return counts
 
 
 def eval_section(ev: EvalData, index: int, charts: list[dict]) -> str:
@@ -650,7 +685,21 @@ def fill_template(template: str, parts: dict[str, str]) -> str:
     return re.sub(r"\{\{([A-Z_]+)\}\}", lambda m: parts[m.group(1)], template)
 
 
-def build_page(sources: list[RunData | EvalData], sample_budget_mb: float = DEFAULT_SAMPLE_BUDGET_MB) -> str:
+def plotly_js(bundle: str = "auto") -> str:
+    """The plotly.js source to inline: "basic" (error if not fetched), "full", or "auto" (basic when
+    present)."""
+    if bundle not in PLOTLY_BUNDLES:
+        raise ReportError(f"plotly bundle {bundle!r}: expected one of {', '.join(PLOTLY_BUNDLES)}")
+    if bundle == "basic" or (bundle == "auto" and BASIC_PLOTLY_JS.is_file()):
+        if not BASIC_PLOTLY_JS.is_file():
+            raise ReportError(f"{BASIC_PLOTLY_JS} is missing: `make install` fetches it with npm "
+                              "(plotly.js-basic-dist-min); use the full bundle instead")
+        return BASIC_PLOTLY_JS.read_text(encoding="utf-8")
+    return get_plotlyjs()
+
+
+def build_page(sources: list[RunData | EvalData], sample_budget_mb: float = DEFAULT_SAMPLE_BUDGET_MB,
+               bundle: str = "auto") -> str:
     runs = [s for s in sources if isinstance(s, RunData)]
     evals = [s for s in sources if isinstance(s, EvalData)]
     body, charts, notes = [], [], []
@@ -683,13 +732,13 @@ def build_page(sources: list[RunData | EvalData], sample_budget_mb: float = DEFA
         "STYLE": (ASSETS / "report.css").read_text(encoding="utf-8"),
         "BODY": "\n".join(body),
         "DATA": _script_json(_clean_nan(data)),
-        "PLOTLY_JS": get_plotlyjs(),
+        "PLOTLY_JS": plotly_js(bundle),
         "REPORT_JS": (ASSETS / "report.js").read_text(encoding="utf-8"),
     })
 
 
 def write_report(run_dirs: list[str | Path], out_path: str | Path,
-                 sample_budget_mb: float = DEFAULT_SAMPLE_BUDGET_MB) -> Path:
+                 sample_budget_mb: float = DEFAULT_SAMPLE_BUDGET_MB, bundle: str = "auto") -> Path:
     """Write the report of these run and/or eval directories to `out_path`; returns the path."""
     if not run_dirs:
         raise ReportError("no run or eval directory given")
@@ -697,5 +746,6 @@ def write_report(run_dirs: list[str | Path], out_path: str | Path,
     unique_names(sources)
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(build_page(sources, sample_budget_mb), encoding="utf-8")
+    page = build_page(sources, sample_budget_mb, bundle)  # before opening `out`: a failure loses nothing
+    out.write_text(page, encoding="utf-8")
     return out

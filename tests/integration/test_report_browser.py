@@ -17,7 +17,7 @@ import pytest
 from r1lab.config import ZeroConfig
 from r1lab.models.random_init import build_random_model
 from r1lab.stages.zero import run_zero
-from r1lab.tracking.report import write_report
+from r1lab.tracking.report import BASIC_PLOTLY_JS, write_report
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -37,7 +37,7 @@ def report(tmp_path_factory):
                      report_to=[], seed=5)
     run_zero(cfg, root / "run", progress=False)
     samples = [json.loads(line) for line in (root / "run" / "samples.jsonl").read_text().splitlines()]
-    return write_report([root / "run"], root / "report.html"), samples
+    return root / "run", samples
 
 
 def known_text(samples: list[dict]) -> str:
@@ -47,8 +47,14 @@ def known_text(samples: list[dict]) -> str:
     return max(runs, key=len)[:12].strip()
 
 
-def test_report_in_headless_chromium(report, tmp_path):
-    path, samples = report
+# The basic bundle is what reports inline after `make install`; the full one is the fallback without npm.
+@pytest.mark.parametrize("bundle", [
+    pytest.param("basic", marks=pytest.mark.skipif(not BASIC_PLOTLY_JS.is_file(),
+                                                   reason="plotly.js basic bundle not fetched (make install, needs npm)")),
+    "full"])
+def test_report_in_headless_chromium(report, tmp_path, bundle):
+    run, samples = report
+    path = write_report([run], tmp_path / "report.html", bundle=bundle)
     problems, off_machine = [], []
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)

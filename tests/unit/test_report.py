@@ -9,14 +9,18 @@ import pytest
 import yaml
 
 from r1lab.cli import main
+from r1lab.tracking import report as report_module
 from r1lab.tracking.live import LiveView, eta_seconds, format_duration, metrics_text
 from r1lab.tracking.report import (
     ReportError,
+    bin_counts,
     config_diff,
     curve_ks,
     fill_template,
     flatten,
+    length_bins,
     pass_at_k_curve,
+    plotly_js,
     read_jsonl,
     tenth_mean,
     thin_samples,
@@ -77,6 +81,30 @@ def test_curve_ks():
     assert curve_ks(5) == [1, 2, 3, 4, 5]
     ks = curve_ks(64)
     assert ks[:16] == list(range(1, 17)) and ks[-1] == 64 and ks == sorted(set(ks))
+
+
+def test_length_bins_by_hand():
+    assert length_bins([10, 13, 11]) == [10, 11, 12, 13, 14]  # width 1: one bin per token count
+    assert bin_counts([10, 13, 11, 13], [10, 11, 12, 13, 14]) == [1, 1, 0, 2]
+    edges = length_bins(list(range(100)), max_bins=30)  # 100 values over at most 30 bins: width ceil(100/30) = 4
+    assert edges[:3] == [0, 4, 8] and edges[-1] == 100 and len(edges) - 1 == 25
+    assert bin_counts(list(range(100)), edges) == [4] * 25
+    assert length_bins([7]) == [7, 8] and length_bins([]) == [0, 1]
+
+
+def test_plotly_bundles(tmp_path, monkeypatch):
+    from plotly.offline import get_plotlyjs
+
+    assert plotly_js("full") == get_plotlyjs()
+    with pytest.raises(ReportError, match="expected one of auto, basic, full"):
+        plotly_js("tiny")
+    # Without the fetched basic bundle, "auto" falls back to the full one and "basic" says what is missing.
+    monkeypatch.setattr(report_module, "BASIC_PLOTLY_JS", tmp_path / "absent.js")
+    assert plotly_js("auto") == get_plotlyjs()
+    with pytest.raises(ReportError, match="absent.js is missing: `make install` fetches it"):
+        plotly_js("basic")
+    (tmp_path / "absent.js").write_text("/* a bundle */")
+    assert plotly_js("auto") == "/* a bundle */"
 
 
 def test_fill_template_is_one_pass():
@@ -247,6 +275,9 @@ def test_report_of_an_eval_directory(tmp_path):
     assert any(t.get("name") == "cons@k" for t in passk)
     lengths = next(c for c in data["charts"] if c["id"] == "eval0-length")["figure"]["data"]
     assert [t["name"] for t in lengths] == ["correct (3)", "not correct (9)"]
+    # Correct samples are 10, 10, 11 tokens long; the others 10-13 (tokens = 10 + sample index).
+    assert [t["type"] for t in lengths] == ["bar", "bar"]
+    assert lengths[0]["y"] == [2, 1, 0, 0] and lengths[1]["y"] == [1, 2, 3, 3]
     assert 'data-problem="q2"' in page and "<td>2/4</td>" in page
     assert len(data["records"]) == 12 and data["records"][0]["step"] is None
 
