@@ -45,6 +45,9 @@ class EvalConfig(Strict):
     batch_prompts: int = Field(16, ge=1)  # prompts per generate() call (each with n samples)
     dtype: Literal["float32", "bfloat16"] = "float32"
     threads: int = Field(0, ge=0)  # torch intra-op threads; 0 = torch's default
+    # r1lab's engine (shared prompt prefill, finished rows dropped) or transformers' generate; both
+    # sample the same distribution, so a resumed run may switch.
+    generator: Literal["engine", "hf"] = "engine"
 
 
 def run_eval(cfg: EvalConfig) -> dict:
@@ -100,7 +103,7 @@ def generate_missing(cfg: EvalConfig, task, todo: list[Problem], out: Path, done
         torch.set_num_threads(cfg.threads)
     model, tokenizer = load_model(cfg.model, cfg.dtype)
     template = choose_template(cfg.template, tokenizer)
-    generator = make_generator("hf", model, tokenizer)
+    generator = make_generator(cfg.generator, model, tokenizer)
     prompt_ids = encode_prompts(tokenizer, task, todo, template)
 
     def save(batch: list[ProblemResult]) -> None:
@@ -255,6 +258,8 @@ def register(sub) -> None:
     p.add_argument("--batch-prompts", type=int, dest="batch_prompts", help="prompts per generate call (default 16)")
     p.add_argument("--dtype", choices=["float32", "bfloat16"])
     p.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
+    p.add_argument("--generator", choices=["engine", "hf"],
+                   help="engine (r1lab's, default) or hf (transformers' generate, the reference)")
     p.set_defaults(run=_run)
 
 
