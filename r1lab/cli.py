@@ -7,45 +7,50 @@ import argparse
 import importlib
 import sys
 
-# Modules that register subcommands, in the order `r1lab --help` lists them.
-COMMAND_MODULES = [
-    "r1lab.stages.zero",
-    "r1lab.stages.demo",
-    "r1lab.stages.sample",
-    "r1lab.stages.sft",
-    "r1lab.stages.rm",
-    "r1lab.stages.rl",
-    "r1lab.stages.distill",
-    "r1lab.stages.compare",
-    "r1lab.pipeline",
-    "r1lab.models.tiny_base",
-    "r1lab.stages.eval",
-    "r1lab.stages.report",
-    "r1lab.verify.cli",
-]
+# Each command and the module that registers it, in the order `r1lab --help` lists them. Only the
+# module of the command being run is imported (the training stages import torch, which takes seconds);
+# `--help` imports them all.
+COMMANDS = {
+    "zero": "r1lab.stages.zero",
+    "demo": "r1lab.stages.demo",
+    "sample": "r1lab.stages.sample",
+    "sft": "r1lab.stages.sft",
+    "rm": "r1lab.stages.rm",
+    "rl": "r1lab.stages.rl",
+    "distill": "r1lab.stages.distill",
+    "compare": "r1lab.stages.compare",
+    "pipeline": "r1lab.pipeline",
+    "base": "r1lab.models.tiny_base",
+    "eval": "r1lab.stages.eval",
+    "report": "r1lab.stages.report",
+    "verify": "r1lab.verify.cli",
+}
 
 
 class UserError(Exception):
     """An error in the user's input: printed as one clear line, exit status 2."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or of `command` alone when it is a known one."""
     parser = argparse.ArgumentParser(prog="r1lab", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
+    modules = [COMMANDS[command]] if command in COMMANDS else list(COMMANDS.values())
+    for name in modules:
         importlib.import_module(name).register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     from r1lab.config import ConfigError
-    from r1lab.models.loading import ModelNotFoundError
     from r1lab.tasks import UnknownTaskError
 
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv[0] if argv else None).parse_args(argv)
     try:
         return int(args.run(args) or 0)
-    except (UserError, ConfigError, ModelNotFoundError, UnknownTaskError, FileNotFoundError) as err:
+    except (UserError, ConfigError, UnknownTaskError, FileNotFoundError) as err:  # FileNotFoundError includes
+        # r1lab.models.loading.ModelNotFoundError (not imported here: it would pull in torch)
         print(f"r1lab {args.command}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

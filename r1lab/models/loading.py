@@ -8,9 +8,10 @@ import importlib.util
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+if TYPE_CHECKING:  # torch and transformers take seconds to import: `r1lab verify` and `--help` never need them
+    from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 TINY_BASE_DIR = ASSETS / "tiny-base"
@@ -50,6 +51,9 @@ def resolve_model(name_or_path: str) -> str:
 
 def convert_smollm2() -> Path:
     """Dequantize the packaged SmolLM2-135M-Instruct GGUF into a plain HF directory, once."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
     out = cache_dir() / "models" / "smollm2-135m"
     if (out / "model.safetensors").is_file():
         return out
@@ -85,6 +89,8 @@ def save_plain(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, out: 
 
 
 def load_tokenizer(name_or_path: str) -> PreTrainedTokenizerBase:
+    from transformers import AutoTokenizer
+
     path = resolve_model(name_or_path)
     tokenizer = AutoTokenizer.from_pretrained(path)
     if tokenizer.pad_token_id is None or tokenizer.pad_token_id == tokenizer.eos_token_id:
@@ -99,6 +105,9 @@ def load_tokenizer(name_or_path: str) -> PreTrainedTokenizerBase:
 
 
 def load_model(name_or_path: str, dtype: str = "float32") -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    import torch
+    from transformers import AutoModelForCausalLM
+
     path = resolve_model(name_or_path)
     try:
         model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype))
