@@ -301,6 +301,14 @@ def register(sub) -> None:
     p.set_defaults(run=_run)
 
 
+def write_pipeline_report(out: Path, record: dict) -> Path | None:
+    """OUT/report.html over every GRPO stage (zero, rl), in pipeline order; None when there is none."""
+    from r1lab.tracking.report import write_report
+
+    runs = [out / name for name, done in record.items() if done["stage"] in ("zero", "rl")]
+    return write_report(runs, out / "report.html") if runs else None
+
+
 def _run(args) -> int:
     from r1lab.cli import UserError
 
@@ -315,6 +323,9 @@ def _run(args) -> int:
     t0 = time.perf_counter()
     record = run_pipeline(spec, out, source)
     print(f"pipeline finished in {time.perf_counter() - t0:.0f} s; outputs in {out}")
+    report = write_pipeline_report(out, record)
+    if report:
+        print(f"report: {report} (the training runs overlaid; open it in any browser)")
     from r1lab.stages.compare import format_table
 
     for name, done in record.items():  # every comparison table again, also when its stage was skipped

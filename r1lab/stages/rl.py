@@ -34,7 +34,14 @@ from r1lab.rewards.language import dominant_language, language_consistency, lang
 from r1lab.rewards.reward_model import RewardModel
 from r1lab.rl.advantages import group_advantages, zero_variance_groups
 from r1lab.rl.update import UpdateSettings, grpo_update
-from r1lab.stages.zero import build_setup, held_out_eval, make_rollout, step_metrics, step_problems
+from r1lab.stages.zero import (
+    build_setup,
+    held_out_eval,
+    make_rollout,
+    sample_rows,
+    step_metrics,
+    step_problems,
+)
 from r1lab.tracking.run_log import RunLog
 from r1lab.types import Completion
 
@@ -146,6 +153,9 @@ def run_rl(cfg: RLConfig, run_dir: Path, resume: bool = False, progress: bool = 
         if z.beta == 0:
             row.pop("kl", None)
         log.log_metrics(row)
+        # The task's completions, for the report's completions browser (as r1lab zero keeps them).
+        log.log_samples(sample_rows(rollout, step + 1, rollout.rewards, z.log_samples_per_step,
+                                    random.Random(f"{z.seed}-samples-{step}")))
         if progress:
             print(f"rl step {step + 1}/{z.steps}: acc {row['accuracy']:.2f} len {row['response_length_mean']:.0f} "
                   f"mix {row['language_mixing_rate']:.2f}" + (f" rm {extra['general/reward_model']:.2f}" if extra else ""),

@@ -4,6 +4,7 @@ work starts, naming the problem."""
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -100,4 +101,19 @@ def test_shipped_demo_pipeline_validates(tiny_qwen2, tmp_path):
     text = yaml.safe_dump(spec).replace("tiny-base", tiny_qwen2)
     stages = plan(yaml.safe_load(text), tmp_path / "demo", source)
     assert [s.kind for s in stages][-1] == "compare"
-    assert set(stages[-1].config.models) == {"base", "r1_zero", "r1", "student_rl", "student_distilled"}
+    assert set(stages[-1].config.models) == {"base", "student_base", "r1_zero", "r1", "student_rl", "student_distilled"}
+
+
+def test_pipeline_writes_a_report_of_its_grpo_stages(tiny_qwen2, tmp_path, capsys):
+    from r1lab.cli import main
+
+    zero = {"model": tiny_qwen2, "steps": 2, "prompts_per_step": 2, "samples_per_prompt": 2, "max_new_tokens": 8,
+            "eval_every": 0, "eval_problems": 2, "save_every": 0, "report_to": [], "log_samples_per_step": 2}
+    spec_path = tmp_path / "p.yaml"
+    spec_path.write_text(yaml.safe_dump({"stages": [{"name": "grpo", "stage": "zero", "config": zero}]}))
+    assert main(["pipeline", str(spec_path), "--out", str(tmp_path / "o")]) == 0
+    page = (tmp_path / "o" / "report.html").read_text()
+    assert f"report: {tmp_path / 'o' / 'report.html'}" in capsys.readouterr().out
+    data = json.loads(re.search(r'id="report-data">(.*?)</script>', page, re.S).group(1))
+    assert [s["name"] for s in data["sources"]] == ["grpo"]
+    assert len(data["records"]) == 4  # 2 steps x 2 kept completions
