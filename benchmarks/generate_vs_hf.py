@@ -7,8 +7,11 @@ exploit) and `4x8` (4 prompts x 8 samples: a GRPO step's rollout). Sampling at t
 generators (so load from other processes hits both alike); each figure is the median over rounds of
 completion tokens per second (tokens actually returned: padding decoded after a row ended does not
 count), in wall-clock time and in this process's CPU time (less disturbed by other processes).
-A third contender, not part of the comparison's ratio, is the engine decoding with a bfloat16 copy
-of the weights (`EngineGenerator(dtype=torch.bfloat16)`: other numerics, so other samples).
+Two more contenders, not part of the comparison's ratio (other numerics, so other samples): the
+engine decoding with an int8 copy of the weights (`precision="int8"`, re-quantized at every call as
+in training, the quantization time included), and `generate` on the same int8 model quantized once
+(so the engine's own share of the gain shows at int8 too). A bfloat16 copy was measured on
+2026-11-29 (benchmarks/NOTES.md) and dropped from the default run: 1.1x float32 at best here.
 
     .venv/bin/python benchmarks/generate_vs_hf.py [--models tiny smollm2-135m] [--rounds 3] [--threads 1]
 """
@@ -16,23 +19,24 @@ of the weights (`EngineGenerator(dtype=torch.bfloat16)`: other numerics, so othe
 from __future__ import annotations
 
 import argparse
+import copy
 import statistics
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import torch
 from bench_common import MODELS, bench_prompts, load_average, model_path, print_table, set_threads
 
 from r1lab.generation import SamplingParams, make_generator
-from r1lab.generation.engine import EngineGenerator
 from r1lab.models.loading import load_model
 
 LAYOUTS = {"32x1": (32, 1), "4x8": (4, 8)}
 COLUMNS = [("model", "model"), ("layout", "prompts x samples"), ("hf_tok_s", "generate tok/s"),
            ("engine_tok_s", "engine tok/s"), ("ratio", "engine / generate"), ("cpu_ratio", "same, CPU time"),
            ("hf_len", "mean len (generate)"), ("engine_len", "mean len (engine)"),
-           ("bf16_ratio", "engine bf16 / generate")]
+           ("engine_int8_ratio", "engine int8 / generate"), ("hf_int8_ratio", "generate int8 / generate")]
 
 
 def timed(generator, prompt_ids: list[list[int]], params: SamplingParams) -> tuple[float, float, int]:
@@ -44,7 +48,11 @@ def timed(generator, prompt_ids: list[list[int]], params: SamplingParams) -> tup
 def bench_model(name: str, path: str, rounds: int, max_new_tokens: int) -> list[dict]:
     model, tok = load_model(path)
     generators = {kind: make_generator(kind, model, tok) for kind in ("hf", "engine")}
-    generators["bf16"] = EngineGenerator(model, tok, dtype=torch.bfloat16)
+    generators["engine_int8"] = make_generator("engine", model, tok, "int8")
+    with warnings.catch_warnings():  # quantize_dynamic is deprecated in favour of torchao
+        warnings.simplefilter("ignore")
+        quantized = torch.ao.quantization.quantize_dynamic(copy.deepcopy(model), {torch.nn.Linear}, dtype=torch.qint8)
+    generators["hf_int8"] = make_generator("hf", quantized, tok)
     rows = []
     for layout, (n_prompts, n) in LAYOUTS.items():
         prompt_ids = [tok(t)["input_ids"] for t in bench_prompts(n_prompts, seed=1)]
@@ -53,8 +61,10 @@ def bench_model(name: str, path: str, rounds: int, max_new_tokens: int) -> list[
         lengths: dict[str, list[float]] = {kind: [] for kind in generators}
         kinds = list(generators)
         for r in range(rounds + 1):  # round 0 is the warm-up
-            for kind in kinds[r % 3:] + kinds[:r % 3]:  # rotate who goes first
-                params = SamplingParams(n=n, max_new_tokens=max_new_tokens, temperature=1.0, seed=100 + r)
+            for kind in kinds[r % len(kinds):] + kinds[:r % len(kinds)]:  # rotate who goes first
+                # The warm-up only needs every code path run once: 8 tokens.
+                params = SamplingParams(n=n, max_new_tokens=max_new_tokens if r else 8, temperature=1.0,
+                                        seed=100 + r)
                 seconds, cpu, tokens = timed(generators[kind], prompt_ids, params)
                 if r > 0:
                     rates[kind].append(tokens / seconds)
@@ -66,9 +76,11 @@ def bench_model(name: str, path: str, rounds: int, max_new_tokens: int) -> list[
                      "cpu_ratio": statistics.median(cpu_rates["engine"]) / statistics.median(cpu_rates["hf"]),
                      "hf_len": statistics.mean(lengths["hf"]),
                      "engine_len": statistics.mean(lengths["engine"]),
-                     "bf16_tok_s": statistics.median(rates["bf16"]),
-                     "bf16_ratio": statistics.median(rates["bf16"]) / hf})
-        print(f"  {name} {layout}: generate {hf:.1f} tok/s, engine {engine:.1f} tok/s, x{engine / hf:.2f}",
+                     "engine_int8_tok_s": statistics.median(rates["engine_int8"]),
+                     "engine_int8_ratio": statistics.median(rates["engine_int8"]) / hf,
+                     "hf_int8_ratio": statistics.median(rates["hf_int8"]) / hf})
+        print(f"  {name} {layout}: generate {hf:.1f} tok/s, engine {engine:.1f} tok/s, x{engine / hf:.2f}; "
+              f"int8: engine x{rows[-1]['engine_int8_ratio']:.2f}, generate x{rows[-1]['hf_int8_ratio']:.2f}",
               flush=True)
     return rows
 

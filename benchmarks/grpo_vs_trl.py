@@ -21,6 +21,10 @@ it is the work done). Step 1 is a warm-up; the medians are over the following st
 parameter per token forward, 4 backward; attention scores not counted) over its median step time,
 as a share of the machine's measured float32 matmul rate at the same thread count.
 
+A third arm, reported beside the ratio, is r1lab with `rollout_precision: int8` (rollouts from a
+dynamically quantized copy of the policy, the update corrected by PPO's ratio against its logprobs):
+not identical numerics, so reported as its own column.
+
     pip install -e '.[bench]'   # trl
     .venv/bin/python benchmarks/grpo_vs_trl.py [--models tiny smollm2-135m] [--steps 5] [--threads 1] [--reward dense]
 """
@@ -56,7 +60,8 @@ COLUMNS = [("model", "model"), ("reward", "reward"), ("trl_step_s", "TRL step s"
            ("ratio", "TRL / r1lab"), ("cpu_ratio", "same, CPU time"), ("trl_tok_s", "TRL tok/s"),
            ("r1lab_tok_s", "r1lab tok/s"),
            ("r1lab_rollout_s", "r1lab rollout s"), ("r1lab_update_s", "r1lab update s"),
-           ("trained", "r1lab trained share"), ("mfu", "r1lab FLOP rate / matmul rate")]
+           ("trained", "r1lab trained share"), ("mfu", "r1lab FLOP rate / matmul rate"),
+           ("int8_step_s", "r1lab int8 rollouts step s"), ("int8_ratio", "TRL / r1lab int8 rollouts")]
 
 
 def dense_reward(texts: list[str]) -> list[float]:
@@ -84,12 +89,15 @@ class TaskReward:
 
 
 class R1labStep:
-    """What r1lab's zero stage does in a step, phases 2-5, on given prompts."""
+    """What r1lab's zero stage does in a step, phases 2-5, on given prompts. `precision` is the zero
+    stage's rollout_precision: with int8 the engine samples from a quantized copy and the update takes
+    PPO's ratio against that copy's logprobs."""
 
-    def __init__(self, path: str, reward):
+    def __init__(self, path: str, reward, precision: str = "float32"):
         self.model, self.tok = load_model(path)
         self.model.train()
-        self.generator = make_generator("engine", self.model, self.tok)
+        self.precision = precision
+        self.generator = make_generator("engine", self.model, self.tok, precision)
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=LR, weight_decay=0.0)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda _: 1.0)
         self.settings = UpdateSettings(loss_type="grpo", clip_low=0.2, clip_high=0.28, beta=0.0, iterations=1,
@@ -109,8 +117,9 @@ class R1labStep:
         advantages = group_advantages(rewards, G, "group")
         seq_prompts, seq_comps = [prompt_ids[c.prompt_index] for c in comps], [c.token_ids for c in comps]
         weights = torch.ones(len(comps))
+        behaviour = [list(c.logprobs) for c in comps] if self.precision != "float32" else None
         stats = grpo_update(self.model, self.optimizer, self.scheduler, seq_prompts, seq_comps, advantages,
-                            weights, self.settings, self.tok.pad_token_id)
+                            weights, self.settings, self.tok.pad_token_id, behaviour_logprobs=behaviour)
         t2 = time.perf_counter()
         self.records.append({"step_s": t2 - t0, "cpu_s": time.process_time() - c0,
                              "rollout_s": t1 - t0, "update_s": t2 - t1, "rollout_cpu_s": c1 - c0,
@@ -138,8 +147,9 @@ class R1labStep:
         return float(total)
 
 
-def run_trl(path: str, steps: int, reward_name: str, r1lab: R1labStep) -> list[dict]:
-    """TRL's GRPOTrainer for warm-up + `steps` steps; r1lab steps run from its step-end callback."""
+def run_trl(path: str, steps: int, reward_name: str, arms: list[R1labStep]) -> list[dict]:
+    """TRL's GRPOTrainer for warm-up + `steps` steps; each r1lab arm runs a step from its step-end
+    callback, on the prompts TRL just drew."""
     from datasets import Dataset
     from transformers import TrainerCallback
     from trl import GRPOConfig, GRPOTrainer
@@ -174,13 +184,15 @@ def run_trl(path: str, steps: int, reward_name: str, r1lab: R1labStep) -> list[d
         def on_step_end(self, args, state, control, **kwargs):
             records.append({"step_s": time.perf_counter() - self.t0, "cpu_s": time.process_time() - self.c0,
                             "generate_cpu_s": generate_cpu[0], "tokens": sum(seen["tokens"])})
-            r1lab.step(seen["prompts"][::G])
-            ours = r1lab.records[-1]
             trl = records[-1]
-            print(f"    step {len(records)}: TRL {trl['step_s']:.2f} s ({trl['cpu_s']:.2f} s CPU: generate "
-                  f"{trl['generate_cpu_s']:.2f}, rest {trl['cpu_s'] - trl['generate_cpu_s']:.2f}), "
-                  f"r1lab {ours['step_s']:.2f} s ({ours['cpu_s']:.2f} s CPU: rollout {ours['rollout_cpu_s']:.2f}, "
-                  f"update {ours['cpu_s'] - ours['rollout_cpu_s']:.2f})", flush=True)
+            line = (f"    step {len(records)}: TRL {trl['step_s']:.2f} s ({trl['cpu_s']:.2f} s CPU: generate "
+                    f"{trl['generate_cpu_s']:.2f}, rest {trl['cpu_s'] - trl['generate_cpu_s']:.2f})")
+            for arm in arms:
+                arm.step(seen["prompts"][::G])
+                ours = arm.records[-1]
+                line += (f", r1lab {arm.precision} {ours['step_s']:.2f} s ({ours['cpu_s']:.2f} s CPU: rollout "
+                         f"{ours['rollout_cpu_s']:.2f}, update {ours['cpu_s'] - ours['rollout_cpu_s']:.2f})")
+            print(line, flush=True)
 
     args = GRPOConfig(
         output_dir=tempfile.mkdtemp(prefix="trl-bench-"), per_device_train_batch_size=MICRO,
@@ -198,9 +210,9 @@ def run_trl(path: str, steps: int, reward_name: str, r1lab: R1labStep) -> list[d
 
 def bench_model(name: str, path: str, steps: int, reward_name: str, rate: float) -> dict:
     reward = TaskReward(256) if reward_name == "task" else (lambda prompts, texts: dense_reward(texts))
-    r1lab = R1labStep(path, reward)
-    trl = run_trl(path, steps, reward_name, r1lab)[1:]
-    ours = r1lab.records[1:]
+    r1lab, int8 = R1labStep(path, reward), R1labStep(path, reward, "int8")
+    trl = run_trl(path, steps, reward_name, [r1lab, int8])[1:]
+    ours, ours_int8 = r1lab.records[1:], int8.records[1:]
     med = lambda rows, key: statistics.median(r[key] for r in rows)  # noqa: E731
     trl_s, r1_s = med(trl, "step_s"), med(ours, "step_s")
     flop_rate = statistics.median(r["flops"] / r["step_s"] for r in ours) / 1e9
@@ -212,7 +224,9 @@ def bench_model(name: str, path: str, steps: int, reward_name: str, rate: float)
             "r1lab_tok_s": sum(r["tokens"] for r in ours) / sum(r["step_s"] for r in ours),
             "r1lab_rollout_s": med(ours, "rollout_s"), "r1lab_update_s": med(ours, "update_s"),
             "trained": statistics.mean(r["trained"] for r in ours), "r1lab_gflops": flop_rate,
-            "mfu": flop_rate / rate, "steps": len(ours)}
+            "mfu": flop_rate / rate, "steps": len(ours),
+            "int8_step_s": med(ours_int8, "step_s"), "int8_ratio": trl_s / med(ours_int8, "step_s"),
+            "int8_rollout_s": med(ours_int8, "rollout_s")}
 
 
 def run(models: list[str], steps: int = 5, threads: int = 1, reward: str = "dense",

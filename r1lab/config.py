@@ -48,6 +48,10 @@ class ZeroConfig(Strict):
     template: Literal["auto", "r1_zero", "chat"] = "auto"  # auto: r1_zero for base models, chat otherwise
     dtype: Literal["float32", "bfloat16"] = "float32"
     generator: Literal["hf", "engine"] = "engine"  # rollouts: r1lab's engine, or transformers' generate
+    # Rollouts from a rounded copy of the policy (engine only): int8 decodes ~2.8x faster than float32
+    # on a CPU (benchmarks/NOTES.md); the update then corrects with PPO's ratio against the copy's
+    # logprobs. Held-out evals always sample the float32 policy.
+    rollout_precision: Literal["float32", "bfloat16", "int8"] = "float32"
     report_to: list[Literal["tensorboard", "wandb", "mlflow"]] = ["tensorboard"]
 
     steps: int = Field(150, ge=0)
@@ -93,6 +97,11 @@ class ZeroConfig(Strict):
     def _check(self) -> ZeroConfig:
         if self.clip_eps_low >= 1:
             raise ValueError("clip_eps_low must be < 1 (the ratio is clipped to [1 - low, 1 + high])")
+        if self.rollout_precision != "float32" and self.generator != "engine":
+            raise ValueError(f"rollout_precision {self.rollout_precision} needs generator: engine")
+        if self.rollout_precision != "float32" and self.distributed.max_staleness > 0:
+            raise ValueError("rollout_precision other than float32 needs synchronous rollouts "
+                             "(async workers recompute behaviour logprobs in float32)")
         return self
 
     @property

@@ -204,7 +204,8 @@ class RolloutWorker:
         self.model = AutoModelForCausalLM.from_config(spec.model_config, dtype=dtype)
         self.model.generation_config = spec.generation_config
         self.model.train()  # as the trainer's: the logprobs below must match its forward
-        self.generator = make_generator(self.cfg.generator, self.model, spec.tokenizer)
+        self.generator = make_generator(self.cfg.generator, self.model, spec.tokenizer,
+                                        self.cfg.rollout_precision)
         self.task = load_task(self.cfg.task)
         self.version = -1  # no weights yet
 

@@ -33,13 +33,16 @@ class Generator(Protocol):
         ...
 
 
-def make_generator(kind: str, model, tokenizer) -> Generator:
+def make_generator(kind: str, model, tokenizer, precision: str = "float32") -> Generator:
+    """`precision` (engine only): float32 (the policy itself), bfloat16 or int8 (a rounded copy)."""
     if kind == "hf":
+        if precision != "float32":
+            raise ValueError(f"rollout precision {precision!r} needs generator: engine")
         from r1lab.generation.hf import HFGenerator
 
         return HFGenerator(model, tokenizer)
     if kind == "engine":
         from r1lab.generation.engine import EngineGenerator
 
-        return EngineGenerator(model, tokenizer)
+        return EngineGenerator(model, tokenizer, precision)
     raise ValueError(f"unknown generator {kind!r} (known: hf, engine)")

@@ -111,17 +111,29 @@ class _KV:
             self.cache.batch_select_indices(order)
 
 
-class EngineGenerator:
-    """`dtype` (optional): decode with a copy of the policy's parameters in this dtype, refreshed at
-    every call, instead of the policy itself. bfloat16 halves decode time on CPUs with AVX512-BF16
-    (benchmarks/NOTES.md), but samples then come from the rounded policy: the returned logprobs are
-    the rounded policy's, while the trainer recomputes float32 ones. Off (None) by default."""
+PRECISIONS = ("float32", "bfloat16", "int8")
 
-    def __init__(self, model, tokenizer, dtype: torch.dtype | None = None):
+
+class EngineGenerator:
+    """`precision`: "float32" decodes with the policy itself. "bfloat16" and "int8" decode with a
+    copy of the policy, refreshed from its current weights at every call: bfloat16 parameters, or
+    every nn.Linear dynamically quantized to int8 (torch's quantize_dynamic: int8 weights, per-call
+    activation scales). Decoding at batch 32 on a CPU is bound by reading the weights, so int8's
+    quarter-size weights decode about 2.8x faster than float32 for SmolLM2-135M (benchmarks/NOTES.md).
+    The samples then come from the rounded policy and the returned logprobs are the rounded policy's
+    (for int8, of the exact decode call: activation scales are per call over the running rows, so a
+    sample also depends slightly on which rows share its batch):
+    the trainer treats them as a behaviour policy's (r1lab.rl.update, PPO's ratio against them), the
+    way rollout engines in lower precision are corrected (Yao et al. 2025, "Your efficient RL framework
+    secretly brings you off-policy RL training")."""
+
+    def __init__(self, model, tokenizer, precision: str = "float32"):
+        if precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {precision!r} (known: {', '.join(PRECISIONS)})")
         self.model = model
         self.tokenizer = tokenizer
-        self.dtype = dtype
-        self._copy = None
+        self.precision = precision
+        self._copy = None  # the bfloat16 copy, or the float32 shadow that int8 copies are quantized from
         self.eos_ids = _eos_ids(model, tokenizer)
         names = inspect.signature(model.forward).parameters
         self._cache_arg = "cache" if "cache" in names else "past_key_values"
@@ -154,16 +166,26 @@ class EngineGenerator:
         ]
 
     def _decoder(self):
-        """The module that decodes: the policy, or its copy in `dtype` with the current weights."""
-        if self.dtype is None or self.dtype == next(self.model.parameters()).dtype:
+        """The module that decodes: the policy, or its bfloat16 / int8 copy with the current weights."""
+        if self.precision == "float32":
             return self.model
         if self._copy is None:
-            self._copy = copy.deepcopy(self.model).eval()
-            for p in self._copy.parameters():  # parameters only: buffers (rotary frequencies) stay float32
-                p.data = p.data.to(self.dtype)
+            self._copy = copy.deepcopy(self.model).eval().requires_grad_(False)
+            for p in self._copy.parameters():
+                p.grad = None
+                if self.precision == "bfloat16":  # parameters only: buffers (rotary frequencies) stay float32
+                    p.data = p.data.to(torch.bfloat16)
         else:
             for mine, policy in zip(self._copy.parameters(), self.model.parameters()):
                 mine.copy_(policy)
+        if self.precision == "int8":
+            # A fresh quantized module from the float32 shadow (2-3 s for SmolLM2-135M on one core).
+            # quantize_dynamic is deprecated in favour of torchao, which r1lab does not depend on.
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return torch.ao.quantization.quantize_dynamic(self._copy, {torch.nn.Linear}, dtype=torch.qint8)
         return self._copy
 
     def _prefill(self, model, prompt_ids: list[list[int]]) -> tuple[torch.Tensor, object, torch.Tensor, int]:

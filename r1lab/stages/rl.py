@@ -142,9 +142,13 @@ def run_rl(cfg: RLConfig, run_dir: Path, resume: bool = False, progress: bool = 
             keep *= (~zero_var).float().repeat_interleave(G)
 
         # 5. Loss and update; 6. the local generator shares the model, so there is no weight sync.
+        # Rollouts from a rounded copy (rollout_precision) carry that copy's logprobs: PPO's ratio is
+        # taken against them, as in r1lab zero.
+        behaviour = [list(c.logprobs) for c in completions] if z.rollout_precision != "float32" else None
         stats = grpo_update(s.model, s.optimizer, s.scheduler,
                             [prompt_ids[c.prompt_index] for c in completions], [c.token_ids for c in completions],
-                            advantages, keep, settings, s.tokenizer.pad_token_id, s.ref_model)
+                            advantages, keep, settings, s.tokenizer.pad_token_id, s.ref_model,
+                            behaviour_logprobs=behaviour)
 
         # 7. Log, eval, checkpoint. Task metrics come from the task's rollout; general ones are prefixed.
         row = {"step": step + 1, "step_time_s": time.perf_counter() - t0,

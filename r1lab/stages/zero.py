@@ -53,7 +53,8 @@ class Setup:
     ref_model: torch.nn.Module | None
     task: object
     template: str
-    generator: Generator
+    generator: Generator  # rollouts (cfg.rollout_precision)
+    eval_generator: Generator  # held-out evals: the float32 policy itself
     optimizer: torch.optim.Optimizer
     scheduler: torch.optim.lr_scheduler.LRScheduler
     train_problems: list[Problem]
@@ -75,7 +76,9 @@ def build_setup(cfg: ZeroConfig, model_path: str | None = None) -> Setup:
     return Setup(
         cfg=cfg, model=model, tokenizer=tokenizer, ref_model=ref_model, task=task,
         template=choose_template(cfg.template, tokenizer),
-        generator=make_generator(cfg.generator, model, tokenizer),
+        generator=(generator := make_generator(cfg.generator, model, tokenizer, cfg.rollout_precision)),
+        eval_generator=generator if cfg.rollout_precision == "float32" else make_generator(cfg.generator, model,
+                                                                                           tokenizer),
         optimizer=optimizer, scheduler=scheduler,
         train_problems=task.problems("train", cfg.train_problems, cfg.seed),
         eval_problems=task.problems("test", cfg.eval_problems, cfg.seed),
@@ -117,7 +120,7 @@ def held_out_eval(s: Setup, step: int) -> dict[str, float]:
     """pass@1 over eval_n samples per held-out problem, the R1 sampling protocol, same verifier."""
     cfg = s.cfg
     results = evaluate_problems(
-        s.generator, s.task, s.eval_problems, encode_prompts(s, s.eval_problems),
+        s.eval_generator, s.task, s.eval_problems, encode_prompts(s, s.eval_problems),
         n=cfg.eval_n, temperature=cfg.eval_temperature, top_p=cfg.eval_top_p,
         max_new_tokens=cfg.max_new_tokens, stop=stop_strings(s.template), seed=cfg.seed + 7919 * step,
     )
@@ -228,6 +231,8 @@ def run_zero(cfg: ZeroConfig, run_dir: Path, resume: bool = False, progress: boo
         batch = ([prompt_ids[c.prompt_index] for c in completions], [c.token_ids for c in completions],
                  advantages, keep)
         behaviour = off_policy_logprobs(rollout, version=step)  # None when on-policy
+        if behaviour is None and cfg.rollout_precision != "float32":  # sampled by the rounded copy
+            behaviour = [list(c.logprobs) for c in completions]
         if ranks is None:
             stats = grpo_update(s.model, s.optimizer, s.scheduler, *batch, settings, s.tokenizer.pad_token_id,
                                 s.ref_model, behaviour_logprobs=behaviour)

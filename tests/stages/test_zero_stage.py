@@ -87,3 +87,23 @@ def test_resume_refuses_a_different_config(tmp_path):
     with pytest.raises(ConfigError, match="learning_rate"):
         run_zero(tiny_cfg(steps=2, prompts_per_step=2, samples_per_prompt=2, learning_rate=1.0), tmp_path,
                  resume=True, progress=False)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
+def test_int8_rollouts_are_corrected_as_a_behaviour_policy(tmp_path):
+    """rollout_precision=int8: rollouts come from a quantized copy, and the update takes PPO's ratio
+    against the copy's logprobs (on-policy float32 rollouts give a ratio of exactly 1)."""
+    run_zero(tiny_cfg(steps=2, rollout_precision="int8", eval_every=2, eval_n=1, eval_problems=4), tmp_path,
+             progress=False)
+    train = [r for r in rows(tmp_path) if "reward_mean" in r]
+    assert [r["step"] for r in train] == [1, 2]
+    assert all(r["ratio_mean"] != 1.0 and abs(r["ratio_mean"] - 1) < 0.2 for r in train)
+    assert any("eval/pass@1" in r for r in rows(tmp_path))
+    on_policy = tmp_path / "float32"
+    run_zero(tiny_cfg(steps=1), on_policy, progress=False)
+    assert rows(on_policy)[0]["ratio_mean"] == pytest.approx(1.0, abs=1e-6)
+
+
+def test_rollout_precision_needs_the_engine():
+    with pytest.raises(ValueError, match="needs generator: engine"):
+        tiny_cfg(rollout_precision="int8", generator="hf")

@@ -139,23 +139,53 @@ def test_sampler_top_p_keeps_the_smallest_head_reaching_p():
     assert set(tok.tolist()) == {0, 1}  # 0.5 < 0.75 <= 0.5 + 0.3: the first two tokens only
 
 
-def test_bfloat16_copy_follows_the_policy(tiny_qwen2):
-    """dtype=bfloat16 decodes with a rounded copy of the policy that is refreshed at every call: its
-    greedy output is that of the policy cast to bfloat16, before and after the policy changes."""
+def rounded(model, precision: str):
+    """The policy as the engine's copy should be: bfloat16 parameters, or int8 dynamic quantization."""
+    copied = copy.deepcopy(model)
+    if precision == "int8":
+        return torch.ao.quantization.quantize_dynamic(copied, {torch.nn.Linear}, dtype=torch.qint8)
+    for p in copied.parameters():
+        p.data = p.data.to(torch.bfloat16)
+    return copied
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
+@pytest.mark.parametrize("precision", ["bfloat16", "int8"])
+def test_rounded_copy_follows_the_policy(tiny_qwen2, precision):
+    """precision=bfloat16 / int8 decodes with a rounded copy of the policy refreshed at every call:
+    its greedy output is that of the rounded policy, before and after the policy changes, and the
+    policy itself stays float32."""
     from r1lab.generation.engine import EngineGenerator
 
     model, tok = varied(tiny_qwen2)
-    engine = EngineGenerator(model, tok, dtype=torch.bfloat16)
+    engine = EngineGenerator(model, tok, precision=precision)
     params = SamplingParams(n=1, max_new_tokens=12, temperature=0)
     for _ in range(2):
-        rounded = copy.deepcopy(model)
-        for p in rounded.parameters():
-            p.data = p.data.to(torch.bfloat16)
-        expected = make_generator("engine", rounded, tok).generate(PROMPTS, params)
+        expected = make_generator("engine", rounded(model, precision), tok).generate(PROMPTS, params)
         assert [c.token_ids for c in engine.generate(PROMPTS, params)] == [c.token_ids for c in expected]
         assert next(model.parameters()).dtype == torch.float32
         with torch.no_grad():  # a "training step": the next call must decode with the new weights
             model.get_output_embeddings().weight.copy_(torch.randn_like(model.get_output_embeddings().weight))
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
+def test_int8_logprobs_are_the_rounded_policys_and_near_float32(tiny_qwen2):
+    """The int8 copy's sampling logprobs are within rounding of a full forward of the quantized model
+    and of the float32 policy on the same tokens (what PPO's ratio then corrects). Not equal to the
+    quantized forward: dynamic quantization scales activations per call over the whole batch, so a
+    token's logprob depends on which rows share its decode step."""
+    model, tok = load_model(tiny_qwen2)
+    params = SamplingParams(n=2, max_new_tokens=16, temperature=1.0, seed=3)
+    out = make_generator("engine", model, tok, precision="int8").generate(PROMPTS, params)
+    prompts = [PROMPTS[c.prompt_index] for c in out]
+    batch = build_batch(prompts, [c.token_ids for c in out], tok.pad_token_id)
+    model.eval()
+    for policy, tolerance in ((rounded(model, "int8"), 0.05), (model, 0.05)):
+        with torch.no_grad():
+            full, _ = completion_logprobs(policy, batch)
+        for row, c in enumerate(out):
+            diff = (full[row, :len(c.token_ids)] - torch.tensor(c.logprobs)).abs()
+            assert float(diff.max()) <= tolerance, (tolerance, float(diff.max()))
 
 
 @pytest.mark.parametrize("scale", [8.0, 0.01])  # peaked: the top 1024 hold top_p; flat: the full sort
