@@ -45,7 +45,7 @@ def evaluate_model(model_path: str, cfg: CompareConfig, task, problems) -> dict:
     model.eval()
     template = choose_template(cfg.template, tokenizer)
     results = evaluate_problems(
-        make_generator("hf", model, tokenizer), task, problems, encode_prompts(tokenizer, task, problems, template),
+        make_generator("engine", model, tokenizer), task, problems, encode_prompts(tokenizer, task, problems, template),
         n=cfg.n, temperature=cfg.temperature, top_p=cfg.top_p, max_new_tokens=cfg.max_new_tokens,
         stop=stop_strings(template), seed=cfg.seed + 7919,
     )

@@ -139,7 +139,7 @@ def run_sample(cfg: SampleConfig, run_dir: Path, progress: bool = True) -> dict:
     model, tokenizer = load_model(cfg.model)
     model.eval()
     template = choose_template(cfg.template, tokenizer)
-    generator = make_generator("hf", model, tokenizer)
+    generator = make_generator("engine", model, tokenizer)
     shots = read_sft(cfg.few_shot_data)[:cfg.few_shot] if cfg.few_shot else []
     problems = task.problems(cfg.split, cfg.problems, cfg.seed)
     rng = random.Random(f"{cfg.seed}-sample")
