@@ -8,8 +8,10 @@ and a path to a .jsonl/.parquet file (math problems).
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import pkgutil
+import random
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
@@ -35,6 +37,32 @@ class Task(Protocol):
 
 class UnknownTaskError(ValueError):
     pass
+
+
+# ---- splits of file-backed tasks (math files, code files, HumanEval) ----
+
+
+def in_test_split(question: str, split_seed: int, test_fraction: float, salt: str = "") -> bool:
+    """Whether a problem is held out: decided by a hash of its text, so a file's split does not
+    change when rows are added, removed or reordered."""
+    digest = hashlib.sha256(f"{salt}{split_seed}\0{question.strip()}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < test_fraction
+
+
+def seeded_draw(pool: list[Problem], split: str, n: int, seed: int, name: str) -> list[Problem]:
+    """n problems in a seeded order. The train split repeats in fresh orders (epochs) when n exceeds
+    it; the test split never repeats, so it returns at most its size."""
+    if not pool:
+        raise ValueError(f"task {name}: the {split} split is empty")
+    rng = random.Random(f"{name}-{split}-{seed}")
+    out: list[Problem] = []
+    while len(out) < n:
+        order = pool[:]
+        rng.shuffle(order)
+        out.extend(order[: n - len(out)])
+        if split == "test":
+            break
+    return out
 
 
 def available_tasks() -> list[str]:

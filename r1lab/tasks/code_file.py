@@ -20,10 +20,8 @@ workers (cases judged at once, default: all cores). A response is correct when e
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import random
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -31,6 +29,7 @@ from typing import Literal
 from pydantic import ValidationError
 
 from r1lab.config import ConfigError
+from r1lab.tasks import in_test_split, seeded_draw
 from r1lab.types import Problem, Verdict
 from r1lab.verify.code import (
     DEFAULT_MEMORY_MB,
@@ -84,26 +83,6 @@ class CodeVerifier:
             return Verdict("unverifiable", 0.0, code, reason)
         status = "correct" if result.passed else "incorrect"
         return Verdict(status, reward(result, self.reward), code, reason)
-
-
-def in_test_split(question: str, split_seed: int, test_fraction: float) -> bool:
-    digest = hashlib.sha256(f"code\0{split_seed}\0{question.strip()}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64 < test_fraction
-
-
-def seeded_draw(pool: list[Problem], split: str, n: int, seed: int, name: str) -> list[Problem]:
-    """n problems in a seeded order: train repeats in fresh orders when n exceeds it, test never."""
-    if not pool:
-        raise ValueError(f"task {name}: the {split} split is empty")
-    rng = random.Random(f"{name}-{split}-{seed}")
-    out: list[Problem] = []
-    while len(out) < n:
-        order = pool[:]
-        rng.shuffle(order)
-        out.extend(order[: n - len(out)])
-        if split == "test":
-            break
-    return out
 
 
 def read_code_problems(path: Path, timeout_s: float, memory_mb: int) -> list[tuple[Problem, str | None]]:
@@ -163,7 +142,8 @@ class CodeFileTask:
         self.name, self.verifier = name, verifier
         self.split: dict[str, list[Problem]] = {"train": [], "test": []}
         for problem, split in rows:
-            split = split or ("test" if in_test_split(problem.question, split_seed, test_fraction) else "train")
+            held_out = in_test_split(problem.question, split_seed, test_fraction, salt="code\0")
+            split = split or ("test" if held_out else "train")
             self.split[split].append(problem)
 
     def problems(self, split: str, n: int, seed: int) -> list[Problem]:

@@ -20,7 +20,8 @@ import json
 import sys
 
 from r1lab.config import ConfigError
-from r1lab.tasks.code_file import CODE_INSTRUCTION, CodeVerifier, RewardMode, seeded_draw
+from r1lab.tasks import seeded_draw
+from r1lab.tasks.code_file import CODE_INSTRUCTION, CodeVerifier, RewardMode
 from r1lab.types import Problem, Verdict
 from r1lab.verify.code import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S
 from r1lab.verify.code_extract import extract_code

@@ -13,13 +13,12 @@ reordered or grows, and a question repeated in the file never lands in both.
 
 from __future__ import annotations
 
-import hashlib
 import json
-import random
 from pathlib import Path
 from typing import Any
 
 from r1lab.config import ConfigError
+from r1lab.tasks import in_test_split, seeded_draw
 from r1lab.types import Problem, Verdict
 from r1lab.verify.extract import extract_answer
 
@@ -86,11 +85,6 @@ def _answer_text(answer: Any) -> str:
     return str(answer).strip()
 
 
-def in_test_split(question: str, split_seed: int, test_fraction: float) -> bool:
-    digest = hashlib.sha256(f"{split_seed}\0{question.strip()}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64 < test_fraction
-
-
 class MathTask:
     """A fixed list of math problems verified by r1lab.verify.math (shared worker pool)."""
 
@@ -108,18 +102,7 @@ class MathTask:
     def problems(self, split: str, n: int, seed: int) -> list[Problem]:
         """n problems of the split in a seeded order. The train split repeats in fresh orders (epochs)
         when n exceeds it; the test split never repeats, so it returns at most its size."""
-        pool = self.split[split]
-        if not pool:
-            raise ValueError(f"task {self.name}: the {split} split is empty ({len(self.all_problems)} problems)")
-        rng = random.Random(f"{self.name}-{split}-{seed}")
-        out: list[Problem] = []
-        while len(out) < n:
-            order = pool[:]
-            rng.shuffle(order)
-            out.extend(order[: n - len(out)])
-            if split == "test":
-                break
-        return out
+        return seeded_draw(self.split[split], split, n, seed, self.name)
 
     def prompt(self, problem: Problem) -> str:
         return problem.question
