@@ -9,7 +9,7 @@ reward-model score, plus language consistency) -> group-relative advantages (eac
 prompt, so the two kinds never share a baseline) -> one grpo_update -> log / checkpoint.
 
 The GRPO settings are the zero stage's config as the nested `grpo` section (same keys, same
-meaning); the loop reuses zero's parts (build_setup, make_rollout, step_metrics). Deviation from the
+meaning); the loop reuses zero's parts (setup_or_resume, make_rollout, step_metrics). Deviation from the
 paper: one reward model for all general prompts (R1 uses separate helpfulness and harmlessness
 models, the latter on the whole response). Resumable from RUN/checkpoints/latest.
 """
@@ -24,23 +24,24 @@ from typing import Literal
 import torch
 from pydantic import Field, model_validator
 
-from r1lab.config import ConfigError, Strict, ZeroConfig, dump_yaml, load_config
+from r1lab.config import Strict, ZeroConfig, dump_yaml, load_config
 from r1lab.data.io import read_prompts
 from r1lab.generation import SamplingParams
-from r1lab.models.checkpoint import load_trainer_state, restore_rng, save_checkpoint
+from r1lab.models.checkpoint import save_checkpoint
 from r1lab.models.templates import render_prompt, stop_strings
 from r1lab.rewards import combine
 from r1lab.rewards.language import dominant_language, language_consistency, language_mixing_rate
 from r1lab.rewards.reward_model import RewardModel
 from r1lab.rl.advantages import group_advantages, zero_variance_groups
-from r1lab.rl.update import UpdateSettings, grpo_update
+from r1lab.rl.update import grpo_update
 from r1lab.stages.zero import (
-    build_setup,
     held_out_eval,
     make_rollout,
     sample_rows,
+    setup_or_resume,
     step_metrics,
     step_problems,
+    update_settings,
 )
 from r1lab.tracking.run_log import RunLog
 from r1lab.types import Completion
@@ -87,27 +88,11 @@ def run_rl(cfg: RLConfig, run_dir: Path, resume: bool = False, progress: bool = 
     run_dir = Path(run_dir)
     log = RunLog(run_dir)
     ckpt_root = run_dir / "checkpoints"
-    model_path, start = None, 0
-    if resume and (ckpt_root / "latest").exists():
-        model_path = str(ckpt_root / "latest")
-    elif (run_dir / "metrics.jsonl").exists():
-        raise ConfigError(f"{run_dir} already holds a run; pass --resume to continue it or choose another --out")
-    s = build_setup(z, model_path)
-    if model_path:
-        state = load_trainer_state(Path(model_path))
-        s.optimizer.load_state_dict(state["optimizer"])
-        s.scheduler.load_state_dict(state["scheduler"])
-        restore_rng(state)
-        start = state["step"]
-        log.truncate_after(start)
+    s, start = setup_or_resume(z, run_dir, resume, log)
     dump_yaml(cfg, run_dir / "config.yaml")
     general = read_prompts(cfg.general_prompts) if cfg.general_per_step else []
     rm = RewardModel(cfg.reward_model.path, cfg.reward_model.normalize) if general else None
-    settings = UpdateSettings(
-        loss_type=z.loss, clip_low=z.clip_eps_low, clip_high=z.clip_eps_high, beta=z.beta,
-        iterations=z.iterations_per_batch, micro_batch_size=z.micro_batch_size,
-        max_new_tokens=z.max_new_tokens, temperature=z.temperature, max_grad_norm=z.max_grad_norm,
-    )
+    settings = update_settings(z)
     G = z.samples_per_prompt
     for step in range(start, z.steps):
         t0 = time.perf_counter()

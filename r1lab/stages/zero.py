@@ -68,8 +68,12 @@ def build_setup(cfg: ZeroConfig, model_path: str | None = None) -> Setup:
     task = load_task(cfg.task, **cfg.task_options)
     model, tokenizer = load_model(model_path or cfg.model, cfg.dtype)
     model.train()
-    # The reference is the starting policy; with beta = 0 there is no KL term and no second model.
-    ref_model = copy.deepcopy(model).eval().requires_grad_(False) if cfg.beta > 0 else None
+    # The reference is the starting policy (cfg.model, also when resuming from a checkpoint); with
+    # beta = 0 there is no KL term and no second model.
+    ref_model = None
+    if cfg.beta > 0:
+        ref_model = copy.deepcopy(model) if model_path is None else load_model(cfg.model, cfg.dtype)[0]
+        ref_model.eval().requires_grad_(False)
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
     warmup = max(1, cfg.warmup_steps * cfg.iterations_per_batch)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / warmup))
@@ -176,32 +180,42 @@ def check_resume_config(run_dir: Path, cfg: ZeroConfig) -> None:
         raise ConfigError(f"--resume with a config that differs from {saved_path} in: {', '.join(differing)}")
 
 
-def run_zero(cfg: ZeroConfig, run_dir: Path, resume: bool = False, progress: bool = True) -> dict:
-    run_dir = Path(run_dir)
+def setup_or_resume(cfg: ZeroConfig, run_dir: Path, resume: bool, log: RunLog, check=None) -> tuple[Setup, int]:
+    """The run's setup and its first step: from RUN/checkpoints/latest (model, optimizer, scheduler,
+    RNG state; metrics after it dropped) when resuming, else fresh. A fresh start refuses a directory
+    that already holds a run. `check(run_dir, cfg)` may refuse a resume whose config differs."""
+    latest = run_dir / "checkpoints" / "latest"
     if not resume and (run_dir / "metrics.jsonl").exists():
         raise ConfigError(f"{run_dir} already holds a run; pass --resume to continue it or choose another --out")
-    log = RunLog(run_dir)
-    ckpt_root = run_dir / "checkpoints"
-    start_step, model_path = 0, None
-    if resume and (ckpt_root / "latest").exists():
-        check_resume_config(run_dir, cfg)
-        model_path = str(ckpt_root / "latest")
-    s = build_setup(cfg, model_path)
-    if model_path:
-        state = load_trainer_state(Path(model_path))
-        s.optimizer.load_state_dict(state["optimizer"])
-        s.scheduler.load_state_dict(state["scheduler"])
-        restore_rng(state)
-        start_step = state["step"]
-        log.truncate_after(start_step)
-    dump_yaml(cfg, run_dir / "config.yaml")
-    derived = cfg.derived() | {"template": s.template}
-    (run_dir / "derived.yaml").write_text(yaml.safe_dump(derived, sort_keys=False))
-    settings = UpdateSettings(
+    if not (resume and latest.exists()):
+        return build_setup(cfg), 0
+    if check is not None:
+        check(run_dir, cfg)
+    s = build_setup(cfg, str(latest))
+    state = load_trainer_state(latest)
+    s.optimizer.load_state_dict(state["optimizer"])
+    s.scheduler.load_state_dict(state["scheduler"])
+    restore_rng(state)
+    log.truncate_after(state["step"])
+    return s, state["step"]
+
+
+def update_settings(cfg: ZeroConfig) -> UpdateSettings:
+    return UpdateSettings(
         loss_type=cfg.loss, clip_low=cfg.clip_eps_low, clip_high=cfg.clip_eps_high, beta=cfg.beta,
         iterations=cfg.iterations_per_batch, micro_batch_size=cfg.micro_batch_size,
         max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature, max_grad_norm=cfg.max_grad_norm,
     )
+
+
+def run_zero(cfg: ZeroConfig, run_dir: Path, resume: bool = False, progress: bool = True) -> dict:
+    run_dir = Path(run_dir)
+    log = RunLog(run_dir)
+    s, start_step = setup_or_resume(cfg, run_dir, resume, log, check=check_resume_config)
+    dump_yaml(cfg, run_dir / "config.yaml")
+    derived = cfg.derived() | {"template": s.template}
+    (run_dir / "derived.yaml").write_text(yaml.safe_dump(derived, sort_keys=False))
+    settings = update_settings(cfg)
     # Rollouts come from this process or from Ray workers (cfg.distributed); the version is the
     # number of updates the weights have had.
     source = make_rollout_source(cfg, s, version=start_step)
@@ -265,7 +279,7 @@ def run_zero(cfg: ZeroConfig, run_dir: Path, resume: bool = False, progress: boo
         if (cfg.save_every and (step + 1) % cfg.save_every == 0) or step + 1 == cfg.steps:
             if ranks is not None:
                 ranks.pull_optimizer(s.optimizer, s.scheduler)
-            save_checkpoint(ckpt_root, s.model, s.tokenizer, step + 1, s.optimizer, s.scheduler)
+            save_checkpoint(run_dir / "checkpoints", s.model, s.tokenizer, step + 1, s.optimizer, s.scheduler)
     live.close()
     trackers.close()
     if ranks is not None:

@@ -5,6 +5,7 @@ work starts, naming the problem."""
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -27,7 +28,19 @@ def chain(model: str, sft_epochs: int = 1) -> dict:
     ]}
 
 
-def test_chain_is_interrupted_and_resumes(tiny_qwen2, tmp_path):
+@pytest.fixture
+def stopping_model(tiny_qwen2, tmp_path):
+    """The random test model with 50 end-of-sequence ids: its samples end within a few tokens instead
+    of running to max_new_tokens, so the sample stage (which drops truncated samples) keeps some."""
+    out = tmp_path / "stopping-model"
+    shutil.copytree(tiny_qwen2, out)
+    config = json.loads((out / "generation_config.json").read_text())
+    (out / "generation_config.json").write_text(json.dumps(config | {"eos_token_id": list(range(10, 60))}))
+    return str(out)
+
+
+def test_chain_is_interrupted_and_resumes(stopping_model, tmp_path):
+    tiny_qwen2 = stopping_model
     spec_path = tmp_path / "p.yaml"
     spec_path.write_text(yaml.safe_dump(chain(tiny_qwen2, sft_epochs=400)))
     out = tmp_path / "out"

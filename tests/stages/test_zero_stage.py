@@ -107,3 +107,18 @@ def test_int8_rollouts_are_corrected_as_a_behaviour_policy(tmp_path):
 def test_rollout_precision_needs_the_engine():
     with pytest.raises(ValueError, match="needs generator: engine"):
         tiny_cfg(rollout_precision="int8", generator="hf")
+
+
+def test_resume_keeps_the_start_model_as_kl_reference(tmp_path):
+    """With beta > 0 the reference is the starting policy, also after a resume from a checkpoint
+    whose weights have moved."""
+    from r1lab.stages.zero import build_setup
+
+    cfg = tiny_cfg(steps=1, beta=0.05, prompts_per_step=2, learning_rate=1e-2)
+    run_zero(cfg, tmp_path, progress=False)
+    s = build_setup(cfg, str(tmp_path / "checkpoints" / "latest"))
+    base = weights(TINY_BASE_DIR)
+    ref = {k: v for k, v in s.ref_model.state_dict().items() if k in base}
+    moved = {k: v for k, v in s.model.state_dict().items() if k in base}
+    assert ref and all(torch.equal(ref[k], base[k]) for k in ref)
+    assert any(not torch.equal(moved[k], base[k]) for k in moved), "the policy resumed from moved weights"
