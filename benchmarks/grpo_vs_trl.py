@@ -21,9 +21,10 @@ it is the work done). Step 1 is a warm-up; the medians are over the following st
 parameter per token forward, 4 backward; attention scores not counted) over its median step time,
 as a share of the machine's measured float32 matmul rate at the same thread count.
 
-A third arm, reported beside the ratio, is r1lab with `rollout_precision: int8` (rollouts from a
-dynamically quantized copy of the policy, the update corrected by PPO's ratio against its logprobs):
-not identical numerics, so reported as its own column.
+A third arm, reported beside the ratio, is r1lab's fast settings, `rollout_precision: int8`
+(rollouts from a dynamically quantized copy of the policy, the update corrected by PPO's ratio
+against its logprobs) and `update_precision: bfloat16` (autocast): not identical numerics, so it is
+its own column ("fast").
 
     pip install -e '.[bench]'   # trl
     .venv/bin/python benchmarks/grpo_vs_trl.py [--models tiny smollm2-135m] [--steps 5] [--threads 1] [--reward dense]
@@ -61,7 +62,8 @@ COLUMNS = [("model", "model"), ("reward", "reward"), ("trl_step_s", "TRL step s"
            ("r1lab_tok_s", "r1lab tok/s"),
            ("r1lab_rollout_s", "r1lab rollout s"), ("r1lab_update_s", "r1lab update s"),
            ("trained", "r1lab trained share"), ("mfu", "r1lab FLOP rate / matmul rate"),
-           ("int8_step_s", "r1lab int8 rollouts step s"), ("int8_ratio", "TRL / r1lab int8 rollouts")]
+           ("fast_step_s", "r1lab fast step s"), ("fast_rollout_s", "fast rollout s"),
+           ("fast_update_s", "fast update s"), ("fast_ratio", "TRL / r1lab fast")]
 
 
 def dense_reward(texts: list[str]) -> list[float]:
@@ -89,20 +91,22 @@ class TaskReward:
 
 
 class R1labStep:
-    """What r1lab's zero stage does in a step, phases 2-5, on given prompts. `precision` is the zero
-    stage's rollout_precision: with int8 the engine samples from a quantized copy and the update takes
-    PPO's ratio against that copy's logprobs."""
+    """What r1lab's zero stage does in a step, phases 2-5, on given prompts. `rollout` and `update`
+    are the zero stage's rollout_precision and update_precision: with int8 rollouts the engine samples
+    from a quantized copy and the update takes PPO's ratio against that copy's logprobs; with a
+    bfloat16 update the forwards and backward run under autocast."""
 
-    def __init__(self, path: str, reward, precision: str = "float32"):
+    def __init__(self, path: str, reward, rollout: str = "float32", update: str = "float32"):
         self.model, self.tok = load_model(path)
         self.model.train()
-        self.precision = precision
-        self.generator = make_generator("engine", self.model, self.tok, precision)
+        self.precision = rollout
+        self.label = "default" if (rollout, update) == ("float32", "float32") else f"{rollout} rollouts/{update} update"
+        self.generator = make_generator("engine", self.model, self.tok, rollout)
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=LR, weight_decay=0.0)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda _: 1.0)
         self.settings = UpdateSettings(loss_type="grpo", clip_low=0.2, clip_high=0.28, beta=0.0, iterations=1,
                                        micro_batch_size=MICRO, max_new_tokens=MAX_NEW, temperature=1.0,
-                                       max_grad_norm=1.0)
+                                       max_grad_norm=1.0, precision=update)
         self.reward = reward
         self.blocks, self.head = matmul_params(self.model)
         self.records: list[dict] = []
@@ -190,7 +194,7 @@ def run_trl(path: str, steps: int, reward_name: str, arms: list[R1labStep]) -> l
             for arm in arms:
                 arm.step(seen["prompts"][::G])
                 ours = arm.records[-1]
-                line += (f", r1lab {arm.precision} {ours['step_s']:.2f} s ({ours['cpu_s']:.2f} s CPU: rollout "
+                line += (f", r1lab {arm.label} {ours['step_s']:.2f} s ({ours['cpu_s']:.2f} s CPU: rollout "
                          f"{ours['rollout_cpu_s']:.2f}, update {ours['cpu_s'] - ours['rollout_cpu_s']:.2f})")
             print(line, flush=True)
 
@@ -210,9 +214,9 @@ def run_trl(path: str, steps: int, reward_name: str, arms: list[R1labStep]) -> l
 
 def bench_model(name: str, path: str, steps: int, reward_name: str, rate: float) -> dict:
     reward = TaskReward(256) if reward_name == "task" else (lambda prompts, texts: dense_reward(texts))
-    r1lab, int8 = R1labStep(path, reward), R1labStep(path, reward, "int8")
-    trl = run_trl(path, steps, reward_name, [r1lab, int8])[1:]
-    ours, ours_int8 = r1lab.records[1:], int8.records[1:]
+    r1lab, fast = R1labStep(path, reward), R1labStep(path, reward, rollout="int8", update="bfloat16")
+    trl = run_trl(path, steps, reward_name, [r1lab, fast])[1:]
+    ours, ours_fast = r1lab.records[1:], fast.records[1:]
     med = lambda rows, key: statistics.median(r[key] for r in rows)  # noqa: E731
     trl_s, r1_s = med(trl, "step_s"), med(ours, "step_s")
     flop_rate = statistics.median(r["flops"] / r["step_s"] for r in ours) / 1e9
@@ -225,8 +229,8 @@ def bench_model(name: str, path: str, steps: int, reward_name: str, rate: float)
             "r1lab_rollout_s": med(ours, "rollout_s"), "r1lab_update_s": med(ours, "update_s"),
             "trained": statistics.mean(r["trained"] for r in ours), "r1lab_gflops": flop_rate,
             "mfu": flop_rate / rate, "steps": len(ours),
-            "int8_step_s": med(ours_int8, "step_s"), "int8_ratio": trl_s / med(ours_int8, "step_s"),
-            "int8_rollout_s": med(ours_int8, "rollout_s")}
+            "fast_step_s": med(ours_fast, "step_s"), "fast_ratio": trl_s / med(ours_fast, "step_s"),
+            "fast_rollout_s": med(ours_fast, "rollout_s"), "fast_update_s": med(ours_fast, "update_s")}
 
 
 def run(models: list[str], steps: int = 5, threads: int = 1, reward: str = "dense",

@@ -52,6 +52,9 @@ class ZeroConfig(Strict):
     # on a CPU (benchmarks/NOTES.md); the update then corrects with PPO's ratio against the copy's
     # logprobs. Held-out evals always sample the float32 policy.
     rollout_precision: Literal["float32", "bfloat16", "int8"] = "float32"
+    # The update's forwards and backward under bfloat16 autocast (weights, gradients and optimizer stay
+    # float32): 1.7x faster forward + backward for SmolLM2-135M on a CPU with AVX512-BF16.
+    update_precision: Literal["float32", "bfloat16"] = "float32"
     report_to: list[Literal["tensorboard", "wandb", "mlflow"]] = ["tensorboard"]
 
     steps: int = Field(150, ge=0)

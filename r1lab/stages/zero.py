@@ -205,6 +205,7 @@ def update_settings(cfg: ZeroConfig) -> UpdateSettings:
         loss_type=cfg.loss, clip_low=cfg.clip_eps_low, clip_high=cfg.clip_eps_high, beta=cfg.beta,
         iterations=cfg.iterations_per_batch, micro_batch_size=cfg.micro_batch_size,
         max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature, max_grad_norm=cfg.max_grad_norm,
+        precision=cfg.update_precision,
     )
 
 

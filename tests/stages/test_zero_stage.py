@@ -91,10 +91,11 @@ def test_resume_refuses_a_different_config(tmp_path):
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
 def test_int8_rollouts_are_corrected_as_a_behaviour_policy(tmp_path):
-    """rollout_precision=int8: rollouts come from a quantized copy, and the update takes PPO's ratio
-    against the copy's logprobs (on-policy float32 rollouts give a ratio of exactly 1)."""
-    run_zero(tiny_cfg(steps=2, rollout_precision="int8", eval_every=2, eval_n=1, eval_problems=4), tmp_path,
-             progress=False)
+    """rollout_precision=int8: rollouts come from a quantized copy, and the update (here under
+    bfloat16 autocast) takes PPO's ratio against the copy's logprobs (on-policy float32 rollouts give
+    a ratio of exactly 1)."""
+    run_zero(tiny_cfg(steps=2, rollout_precision="int8", update_precision="bfloat16", eval_every=2, eval_n=1,
+                      eval_problems=4), tmp_path, progress=False)
     train = [r for r in rows(tmp_path) if "reward_mean" in r]
     assert [r["step"] for r in train] == [1, 2]
     assert all(r["ratio_mean"] != 1.0 and abs(r["ratio_mean"] - 1) < 0.2 for r in train)

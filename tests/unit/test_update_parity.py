@@ -106,3 +106,20 @@ def test_rows_with_gradient():
     w = torch.tensor([1.0, 1.0, 0.0, 1.0])
     assert rows_with_gradient(adv, w, beta=0.0) == [1]
     assert rows_with_gradient(adv, w, beta=0.04) == [0, 1, 3]  # a KL term gives every row a gradient
+
+
+def test_bfloat16_autocast_update_is_close_to_float32(tiny_qwen2):
+    """precision=bfloat16 runs the forwards and backward under autocast: the gradient points the same
+    way as float32's and has nearly the same size, the loss agrees to bfloat16's precision, and the
+    parameters and their gradients stay float32."""
+    model, tok, prompts, completions = rollout(tiny_qwen2)
+    advantages = torch.linspace(-1, 1, 12)
+    weights = torch.ones(12)
+    exact = settings("grpo", True)
+    rounded = UpdateSettings(**{**exact.__dict__, "precision": "bfloat16"})
+    ref_stats, ref_grad = one_step(model, prompts, completions, advantages, weights, exact, tok.pad_token_id)
+    stats, grad = one_step(model, prompts, completions, advantages, weights, rounded, tok.pad_token_id)
+    assert grad.dtype == torch.float32 and not torch.equal(grad, ref_grad)  # autocast did change the numerics
+    assert torch.nn.functional.cosine_similarity(grad, ref_grad, dim=0) > 0.99
+    assert stats["grad_norm"] == pytest.approx(ref_stats["grad_norm"], rel=0.05)
+    assert stats["loss"] == pytest.approx(ref_stats["loss"], abs=0.02)
