@@ -48,12 +48,12 @@ class ZeroConfig(Strict):
     template: Literal["auto", "r1_zero", "chat"] = "auto"  # auto: r1_zero for base models, chat otherwise
     dtype: Literal["float32", "bfloat16"] = "float32"
     generator: Literal["hf", "engine"] = "engine"  # rollouts: r1lab's engine, or transformers' generate
-    # Rollouts from a rounded copy of the policy (engine only): int8 decodes ~2.8x faster than float32
+    # Rollouts from a rounded copy of the policy (engine only): int8 decodes SmolLM2-135M 2.3-2.6x faster than float32
     # on a CPU (benchmarks/NOTES.md); the update then corrects with PPO's ratio against the copy's
     # logprobs. Held-out evals always sample the float32 policy.
     rollout_precision: Literal["float32", "bfloat16", "int8"] = "float32"
     # The update's forwards and backward under bfloat16 autocast (weights, gradients and optimizer stay
-    # float32): 1.7x faster forward + backward for SmolLM2-135M on a CPU with AVX512-BF16.
+    # float32): 1.3x faster for SmolLM2-135M in make bench on a CPU with AVX512-BF16.
     update_precision: Literal["float32", "bfloat16"] = "float32"
     report_to: list[Literal["tensorboard", "wandb", "mlflow"]] = ["tensorboard"]
 

@@ -119,7 +119,7 @@ class EngineGenerator:
     copy of the policy, refreshed from its current weights at every call: bfloat16 parameters, or
     every nn.Linear dynamically quantized to int8 (torch's quantize_dynamic: int8 weights, per-call
     activation scales). Decoding at batch 32 on a CPU is bound by reading the weights, so int8's
-    quarter-size weights decode about 2.8x faster than float32 for SmolLM2-135M (benchmarks/NOTES.md).
+    quarter-size weights decode 2.3-2.6x faster than float32 for SmolLM2-135M (benchmarks/NOTES.md).
     The samples then come from the rounded policy and the returned logprobs are the rounded policy's
     (for int8, of the exact decode call: activation scales are per call over the running rows, so a
     sample also depends slightly on which rows share its batch):
