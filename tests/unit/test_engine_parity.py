@@ -13,17 +13,10 @@ from r1lab.generation.engine import _Sampler
 from r1lab.models.loading import load_model
 from r1lab.rl.logprobs import build_batch, completion_logprobs
 
+# Tiny models: one torch thread for the whole module (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 PROMPTS = [[5, 6, 7], [8, 9, 10, 11, 12, 13, 14], [15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26]]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Models this small gain nothing from a second thread, and on a shared 2-core machine a second
-    OpenMP thread waiting for a busy core slows every small op down many times."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def varied(path: str):
