@@ -37,6 +37,7 @@ from r1lab.rl.update import grpo_update
 from r1lab.stages.zero import (
     held_out_eval,
     make_rollout,
+    rounded_rollout_logprobs,
     sample_rows,
     setup_or_resume,
     step_metrics,
@@ -129,7 +130,7 @@ def run_rl(cfg: RLConfig, run_dir: Path, resume: bool = False, progress: bool = 
         # 5. Loss and update; 6. the local generator shares the model, so there is no weight sync.
         # Rollouts from a rounded copy (rollout_precision) carry that copy's logprobs: PPO's ratio is
         # taken against them, as in r1lab zero.
-        behaviour = [list(c.logprobs) for c in completions] if z.rollout_precision != "float32" else None
+        behaviour = rounded_rollout_logprobs(completions, z)
         stats = grpo_update(s.model, s.optimizer, s.scheduler,
                             [prompt_ids[c.prompt_index] for c in completions], [c.token_ids for c in completions],
                             advantages, keep, settings, s.tokenizer.pad_token_id, s.ref_model,

@@ -77,12 +77,15 @@ def build_setup(cfg: ZeroConfig, model_path: str | None = None) -> Setup:
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
     warmup = max(1, cfg.warmup_steps * cfg.iterations_per_batch)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / warmup))
+    generator = make_generator(cfg.generator, model, tokenizer, cfg.rollout_precision)
+    if cfg.rollout_precision != "float32":  # held-out evals sample the float32 policy itself
+        eval_generator = make_generator(cfg.generator, model, tokenizer)
+    else:
+        eval_generator = generator
     return Setup(
         cfg=cfg, model=model, tokenizer=tokenizer, ref_model=ref_model, task=task,
         template=choose_template(cfg.template, tokenizer),
-        generator=(generator := make_generator(cfg.generator, model, tokenizer, cfg.rollout_precision)),
-        eval_generator=generator if cfg.rollout_precision == "float32" else make_generator(cfg.generator, model,
-                                                                                           tokenizer),
+        generator=generator, eval_generator=eval_generator,
         optimizer=optimizer, scheduler=scheduler,
         train_problems=task.problems("train", cfg.train_problems, cfg.seed),
         eval_problems=task.problems("test", cfg.eval_problems, cfg.seed),
@@ -180,6 +183,14 @@ def check_resume_config(run_dir: Path, cfg: ZeroConfig) -> None:
         raise ConfigError(f"--resume with a config that differs from {saved_path} in: {', '.join(differing)}")
 
 
+def rounded_rollout_logprobs(completions: list, cfg: ZeroConfig) -> list[list[float]] | None:
+    """The sampling logprobs of rollouts from a rounded copy of the policy (rollout_precision), which
+    the update treats as a behaviour policy's; None for float32 rollouts (on-policy)."""
+    if cfg.rollout_precision == "float32":
+        return None
+    return [list(c.logprobs) for c in completions]
+
+
 def setup_or_resume(cfg: ZeroConfig, run_dir: Path, resume: bool, log: RunLog, check=None) -> tuple[Setup, int]:
     """The run's setup and its first step: from RUN/checkpoints/latest (model, optimizer, scheduler,
     RNG state; metrics after it dropped) when resuming, else fresh. A fresh start refuses a directory
@@ -245,9 +256,8 @@ def run_zero(cfg: ZeroConfig, run_dir: Path, resume: bool = False, progress: boo
         t1 = time.perf_counter()
         batch = ([prompt_ids[c.prompt_index] for c in completions], [c.token_ids for c in completions],
                  advantages, keep)
-        behaviour = off_policy_logprobs(rollout, version=step)  # None when on-policy
-        if behaviour is None and cfg.rollout_precision != "float32":  # sampled by the rounded copy
-            behaviour = [list(c.logprobs) for c in completions]
+        # None when on-policy: sampled by the current float32 weights.
+        behaviour = off_policy_logprobs(rollout, version=step) or rounded_rollout_logprobs(completions, cfg)
         if ranks is None:
             stats = grpo_update(s.model, s.optimizer, s.scheduler, *batch, settings, s.tokenizer.pad_token_id,
                                 s.ref_model, behaviour_logprobs=behaviour)
