@@ -19,17 +19,15 @@ in training, the quantization time included), and `generate` on the same int8 mo
 from __future__ import annotations
 
 import argparse
-import copy
 import statistics
 import tempfile
 import time
-import warnings
 from pathlib import Path
 
-import torch
 from bench_common import MODELS, bench_prompts, load_average, model_path, print_table, set_threads
 
 from r1lab.generation import SamplingParams, make_generator
+from r1lab.generation.engine import int8_copy
 from r1lab.models.loading import load_model
 
 LAYOUTS = {"32x1": (32, 1), "4x8": (4, 8)}
@@ -49,10 +47,7 @@ def bench_model(name: str, path: str, rounds: int, max_new_tokens: int) -> list[
     model, tok = load_model(path)
     generators = {kind: make_generator(kind, model, tok) for kind in ("hf", "engine")}
     generators["engine_int8"] = make_generator("engine", model, tok, "int8")
-    with warnings.catch_warnings():  # quantize_dynamic is deprecated in favour of torchao
-        warnings.simplefilter("ignore")
-        quantized = torch.ao.quantization.quantize_dynamic(copy.deepcopy(model), {torch.nn.Linear}, dtype=torch.qint8)
-    generators["hf_int8"] = make_generator("hf", quantized, tok)
+    generators["hf_int8"] = make_generator("hf", int8_copy(model), tok)
     rows = []
     for layout, (n_prompts, n) in LAYOUTS.items():
         prompt_ids = [tok(t)["input_ids"] for t in bench_prompts(n_prompts, seed=1)]
