@@ -10,7 +10,8 @@ from pathlib import Path
 
 import torch
 
-from r1lab.models.loading import ModelNotFoundError, resolve_model
+from r1lab.errors import ModelNotFoundError
+from r1lab.models.loading import resolve_model
 from r1lab.models.templates import R1_ZERO_TEMPLATE
 from r1lab.tasks.demo import DemoTask
 

@@ -7,6 +7,8 @@ import argparse
 import importlib
 import sys
 
+from r1lab.errors import UserError
+
 # Each command and the module that registers it, in the order `r1lab --help` lists them. Only the
 # module of the command being run is imported (the training stages import torch, which takes seconds);
 # `--help` imports them all.
@@ -27,10 +29,6 @@ COMMANDS = {
 }
 
 
-class UserError(Exception):
-    """An error in the user's input: printed as one clear line, exit status 2."""
-
-
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser of every command, or of `command` alone when it is a known one."""
     parser = argparse.ArgumentParser(prog="r1lab", description=__doc__.splitlines()[0])
@@ -42,15 +40,11 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from r1lab.config import ConfigError
-    from r1lab.tasks import UnknownTaskError
-
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser(argv[0] if argv else None).parse_args(argv)
     try:
         return int(args.run(args) or 0)
-    except (UserError, ConfigError, UnknownTaskError, FileNotFoundError) as err:  # FileNotFoundError includes
-        # r1lab.models.loading.ModelNotFoundError (not imported here: it would pull in torch)
+    except UserError as err:
         print(f"r1lab {args.command}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

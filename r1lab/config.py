@@ -13,9 +13,7 @@ from typing import Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-
-class ConfigError(ValueError):
-    """A configuration problem, with the offending key (and file) in the message."""
+from r1lab.errors import ConfigError
 
 
 class Strict(BaseModel):

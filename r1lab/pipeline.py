@@ -38,8 +38,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from r1lab.config import ConfigError, Strict, build_config, load_yaml
-from r1lab.models.loading import BUILTIN, ModelNotFoundError, resolve_model
+from r1lab.config import Strict, build_config, load_yaml
+from r1lab.errors import ConfigError, ModelNotFoundError
+from r1lab.models.loading import BUILTIN, resolve_model
 
 REF_RE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_-]*)\.([A-Za-z_]+)\}$")
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
@@ -310,7 +311,7 @@ def write_pipeline_report(out: Path, record: dict) -> Path | None:
 
 
 def _run(args) -> int:
-    from r1lab.cli import UserError
+    from r1lab.errors import UserError
 
     if bool(args.file) == bool(args.demo):
         raise UserError("give a pipeline FILE or --demo (one of them)")

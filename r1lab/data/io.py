@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from r1lab.errors import DataError
+
 ROLES = ("system", "user", "assistant")
 
 
-class DataError(ValueError):
-    """A malformed data file; the message names file:line."""
 
 
 @dataclass
@@ -42,7 +42,7 @@ class PreferencePair:
 def _lines(path: str | Path) -> Iterable[tuple[str, dict]]:
     p = Path(path)
     if not p.is_file():
-        raise FileNotFoundError(f"data file not found: {p}")
+        raise DataError(f"data file not found: {p}")
     for number, line in enumerate(p.read_text().splitlines(), start=1):
         if not line.strip():
             continue

@@ -61,7 +61,7 @@ class RolloutSource(Protocol):
 def make_rollout_source(cfg, setup, version: int) -> RolloutSource:
     """The source cfg.distributed asks for. `setup` is the trainer's zero.Setup; `version` the number
     of updates its model has had (the resumed step)."""
-    from r1lab.config import ConfigError
+    from r1lab.errors import ConfigError
 
     dist = cfg.distributed
     if dist.backend == "local":
@@ -237,7 +237,7 @@ class RolloutWorker:
 def start_ray(dist) -> bool:
     """Connect to the cluster at dist.address, or start a local Ray; reuse one already started in
     this process (tests start their own). Returns whether this call started it (and must stop it)."""
-    from r1lab.config import ConfigError
+    from r1lab.errors import ConfigError
 
     try:
         import ray

@@ -133,7 +133,7 @@ class TrainerRank:
 
 def make_trainer_ranks(cfg, setup, settings) -> DataParallelTrainer | None:
     """Trainer ranks when cfg.distributed asks for more than one, else None (this process updates)."""
-    from r1lab.config import ConfigError
+    from r1lab.errors import ConfigError
 
     if cfg.distributed.trainer_workers == 1:
         return None

@@ -12,7 +12,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from r1lab.tasks.math_file import MalformedDataError, MathTask, read_problems
+from r1lab.errors import DataError
+from r1lab.tasks.math_file import MathTask, read_problems
 from r1lab.types import Problem
 from r1lab.verify.math import gold_answer
 
@@ -53,7 +54,7 @@ def load_benchmark(name: str, data_dir: str | Path | None = None, rg_problems: i
         path = Path(data_dir) if data_dir else default_data_dir()
         file = path / rel
         if not file.is_file():
-            raise FileNotFoundError(f"benchmark {name!r} expects {file} (set --data-dir or R1LAB_DATA_DIR "
+            raise DataError(f"benchmark {name!r} expects {file} (set --data-dir or R1LAB_DATA_DIR "
                                     "to a folder laid out like shared/benchmarks)")
         problems = read_problems(file, question_field=question_field, id_field=id_field, gold=gold)
         problems = [_renamed(name, i, p, id_field) for i, p in enumerate(problems)]
@@ -68,11 +69,11 @@ def load_benchmark(name: str, data_dir: str | Path | None = None, rg_problems: i
     path = Path(name)
     if path.suffix in (".jsonl", ".json", ".parquet") or path.exists():
         if not path.is_file():
-            raise FileNotFoundError(f"benchmark file not found: {path}")
+            raise DataError(f"benchmark file not found: {path}")
         problems = read_problems(path, question_field=_question_field(path))
         return MathTask(path.stem, problems, test_fraction=1.0), problems
     known = ", ".join(sorted(BENCHMARKS))
-    raise MalformedDataError(f"unknown benchmark {name!r}: use one of {known}, a task (rg:<dataset>, "
+    raise DataError(f"unknown benchmark {name!r}: use one of {known}, a task (rg:<dataset>, "
                              f"code:<file>, {', '.join(available_tasks())}), or a .jsonl file")
 
 

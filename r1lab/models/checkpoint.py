@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from r1lab.errors import DataError
+
 TRAINER_STATE = "trainer_state.pt"
 
 
@@ -50,7 +52,7 @@ def save_checkpoint(
 def load_trainer_state(ckpt_dir: Path) -> dict[str, Any]:
     path = Path(ckpt_dir) / TRAINER_STATE
     if not path.is_file():
-        raise FileNotFoundError(f"no resumable checkpoint at {ckpt_dir} (missing {TRAINER_STATE})")
+        raise DataError(f"no resumable checkpoint at {ckpt_dir} (missing {TRAINER_STATE})")
     return torch.load(path, weights_only=False)
 
 

@@ -10,6 +10,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from r1lab.errors import ModelNotFoundError
+
 if TYPE_CHECKING:  # torch and transformers take seconds to import: `r1lab verify` and `--help` never need them
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
@@ -19,8 +21,6 @@ SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 BUILTIN = ("tiny-base", "smollm2-135m")
 
 
-class ModelNotFoundError(FileNotFoundError):
-    pass
 
 
 def cache_dir() -> Path:

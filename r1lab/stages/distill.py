@@ -27,7 +27,7 @@ class DistillConfig(Strict):
 
 
 def run_distill(cfg: DistillConfig, run_dir: Path, progress: bool = True) -> dict:
-    from r1lab.config import ConfigError
+    from r1lab.errors import ConfigError
 
     if not cfg.teacher or not cfg.student:
         raise ConfigError("distill: 'teacher' and 'student' are both required")

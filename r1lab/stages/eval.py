@@ -171,7 +171,7 @@ def _result_from_rows(pid: str, rows: list[dict]) -> ProblemResult:
 
 def check_same_run(out: Path, cfg: EvalConfig) -> None:
     """Refuse to mix samples of different settings in one OUT directory."""
-    from r1lab.cli import UserError
+    from r1lab.errors import UserError
 
     path = out / "eval_config.json"
     mine = {k: getattr(cfg, k) for k in RESULT_KEYS}

@@ -25,8 +25,8 @@ def register(sub) -> None:
 
 
 def _run(args) -> int:
-    from r1lab.cli import UserError
-    from r1lab.tracking.report import DEFAULT_SAMPLE_BUDGET_MB, ReportError, write_report
+    from r1lab.errors import UserError
+    from r1lab.tracking.report import DEFAULT_SAMPLE_BUDGET_MB, write_report
 
     out = Path(args.out) if args.out else default_out(args.paths)
     budget = args.sample_mb if args.sample_mb is not None else DEFAULT_SAMPLE_BUDGET_MB
@@ -34,7 +34,7 @@ def _run(args) -> int:
         raise UserError(f"--sample-mb must be > 0, got {budget}")
     try:
         path = write_report(args.paths, out, sample_budget_mb=budget, bundle=args.plotly)
-    except ReportError as err:
+    except UserError as err:
         raise UserError(str(err)) from None
     size_mb = path.stat().st_size / 1e6
     print(f"report: {path} ({size_mb:.1f} MB; open it in any browser, no network needed)")

@@ -20,8 +20,9 @@ import torch
 import torch.nn.functional as F
 from pydantic import Field
 
-from r1lab.config import ConfigError, Strict, dump_yaml, load_config
+from r1lab.config import Strict, dump_yaml, load_config
 from r1lab.data.io import read_pairs
+from r1lab.errors import ConfigError
 from r1lab.models.templates import choose_template
 from r1lab.rewards.reward_model import CALIBRATION, load_reward_model, reward_input, score_batch
 from r1lab.tracking.run_log import RunLog

@@ -26,8 +26,9 @@ import torch
 from pydantic import Field, field_validator
 from tqdm import tqdm
 
-from r1lab.config import ConfigError, Strict, dump_yaml, load_config
+from r1lab.config import Strict, dump_yaml, load_config
 from r1lab.data.io import SFTExample, read_sft
+from r1lab.errors import ConfigError
 from r1lab.models.loading import load_model
 from r1lab.models.templates import R1_ZERO_TEMPLATE, choose_template
 from r1lab.tracking.run_log import RunLog

@@ -21,9 +21,10 @@ from pathlib import Path
 import torch
 import yaml
 
-from r1lab.config import ConfigError, ZeroConfig, dump_yaml, load_config
+from r1lab.config import ZeroConfig, dump_yaml, load_config
 from r1lab.distributed.rollout import make_rollout_source, off_policy_logprobs
 from r1lab.distributed.trainer import make_trainer_ranks
+from r1lab.errors import ConfigError
 from r1lab.evaluation.runner import encode_prompts as encode_task_prompts
 from r1lab.evaluation.runner import evaluate_problems, summarize
 from r1lab.generation import Generator, SamplingParams, make_generator

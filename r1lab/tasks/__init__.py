@@ -15,6 +15,7 @@ import random
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from r1lab.errors import UnknownTaskError
 from r1lab.types import Problem, Verdict
 
 Split = Literal["train", "test"]
@@ -35,8 +36,6 @@ class Task(Protocol):
     def verify(self, problem: Problem, response: str) -> Verdict: ...
 
 
-class UnknownTaskError(ValueError):
-    pass
 
 
 # ---- splits of file-backed tasks (math files, code files, HumanEval) ----

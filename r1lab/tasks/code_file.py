@@ -28,7 +28,7 @@ from typing import Literal
 
 from pydantic import ValidationError
 
-from r1lab.config import ConfigError
+from r1lab.errors import ConfigError, DataError
 from r1lab.tasks import in_test_split, seeded_draw
 from r1lab.types import Problem, Verdict
 from r1lab.verify.code import (
@@ -47,8 +47,6 @@ CODE_INSTRUCTION = "Write your final solution as Python code in a single ```pyth
 ROW_KEYS = {"id", "question", "tests", "entry_point", "prelude", "timeout_s", "memory_mb", "split"}
 
 
-class MalformedCodeProblem(ConfigError):
-    """A row of a code problem file that cannot be used; the message names the file and line."""
 
 
 @dataclass(frozen=True)
@@ -93,7 +91,7 @@ def read_code_problems(path: Path, timeout_s: float, memory_mb: int) -> list[tup
             if line.strip():
                 rows.append(_row(path, lineno, line, timeout_s, memory_mb))
     if not rows:
-        raise MalformedCodeProblem(f"{path}: no problems in the file")
+        raise DataError(f"{path}: no problems in the file")
     return rows
 
 
@@ -102,18 +100,18 @@ def _row(path: Path, lineno: int, line: str, timeout_s: float, memory_mb: int) -
     try:
         row = json.loads(line)
     except json.JSONDecodeError as err:
-        raise MalformedCodeProblem(f"{where}: not valid JSON ({err.msg})") from None
+        raise DataError(f"{where}: not valid JSON ({err.msg})") from None
     if not isinstance(row, dict):
-        raise MalformedCodeProblem(f"{where}: expected a JSON object")
+        raise DataError(f"{where}: expected a JSON object")
     unknown = sorted(set(row) - ROW_KEYS)
     if unknown:
-        raise MalformedCodeProblem(f"{where}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(ROW_KEYS))})")
+        raise DataError(f"{where}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(ROW_KEYS))})")
     question = row.get("question")
     if not isinstance(question, str) or not question.strip():
-        raise MalformedCodeProblem(f"{where}: missing or empty 'question'")
+        raise DataError(f"{where}: missing or empty 'question'")
     split = row.get("split")
     if split not in (None, "train", "test"):
-        raise MalformedCodeProblem(f"{where}: key 'split' must be 'train' or 'test', got {split!r}")
+        raise DataError(f"{where}: key 'split' must be 'train' or 'test', got {split!r}")
     answer = {"tests": row.get("tests"), "entry_point": row.get("entry_point"),
               "prelude": row.get("prelude") or "", "timeout_s": row.get("timeout_s", timeout_s),
               "memory_mb": row.get("memory_mb", memory_mb)}
@@ -121,10 +119,10 @@ def _row(path: Path, lineno: int, line: str, timeout_s: float, memory_mb: int) -
         case = CodeCase(code="", **answer)
     except ValidationError as err:
         keys = "; ".join(f"key '{'.'.join(map(str, e['loc']))}': {e['msg']}" for e in err.errors())
-        raise MalformedCodeProblem(f"{where}: {keys}") from None
+        raise DataError(f"{where}: {keys}") from None
     if isinstance(case.tests, list):
         if not case.tests:
-            raise MalformedCodeProblem(f"{where}: key 'tests' is an empty list")
+            raise DataError(f"{where}: key 'tests' is an empty list")
         answer["tests"] = [t.model_dump() for t in case.tests]
     pid = str(row.get("id", f"{path.stem}-{lineno}"))
     return Problem(id=pid, question=question, answer=answer, meta={"style": _style(case.tests)}), split
@@ -172,6 +170,6 @@ def make_task(spec: str, reward: RewardMode = "fraction", timeout_s: float = DEF
     if not 0.0 <= test_fraction <= 1.0:
         raise ConfigError(f"code task option test_fraction must be in [0, 1], got {test_fraction}")
     if not path.is_file():
-        raise FileNotFoundError(f"code problem file not found: {path}")
+        raise DataError(f"code problem file not found: {path}")
     rows = read_code_problems(path, timeout_s, memory_mb)
     return CodeFileTask(f"code:{path.stem}", rows, CodeVerifier(reward, workers), test_fraction, split_seed)

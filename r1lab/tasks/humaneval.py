@@ -19,7 +19,7 @@ import gzip
 import json
 import sys
 
-from r1lab.config import ConfigError
+from r1lab.errors import ConfigError
 from r1lab.tasks import seeded_draw
 from r1lab.tasks.code_file import CODE_INSTRUCTION, CodeVerifier, RewardMode
 from r1lab.types import Problem, Verdict

@@ -17,7 +17,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from r1lab.config import ConfigError
+from r1lab.errors import DataError
 from r1lab.tasks import in_test_split, seeded_draw
 from r1lab.types import Problem, Verdict
 from r1lab.verify.extract import extract_answer
@@ -27,9 +27,6 @@ from r1lab.verify.extract import extract_answer
 R1_MATH_INSTRUCTION = "Please reason step by step, and put your final answer within \\boxed{}."
 
 
-class MalformedDataError(ConfigError):
-    """A problem file's row that cannot be used; the message names the file and line. A ConfigError,
-    so the CLI prints it as one line."""
 
 
 def _rows(path: Path):
@@ -38,7 +35,7 @@ def _rows(path: Path):
         try:
             import pyarrow.parquet as pq
         except ImportError:
-            raise MalformedDataError(f"{path}: reading .parquet needs pyarrow (pip install pyarrow)") from None
+            raise DataError(f"{path}: reading .parquet needs pyarrow (pip install pyarrow)") from None
         for i, row in enumerate(pq.read_table(path).to_pylist(), 1):
             yield f"row {i}", row
         return
@@ -49,7 +46,7 @@ def _rows(path: Path):
             try:
                 row = json.loads(line)
             except json.JSONDecodeError as err:
-                raise MalformedDataError(f"{path}:{lineno}: not valid JSON ({err.msg})") from None
+                raise DataError(f"{path}:{lineno}: not valid JSON ({err.msg})") from None
             yield f"line {lineno}", row
 
 
@@ -60,18 +57,18 @@ def read_problems(path: str | Path, question_field: str = "question", answer_fie
     unless id_field names a column."""
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"problem file not found: {path}")
+        raise DataError(f"problem file not found: {path}")
     problems = []
     for where, row in _rows(path):
         if not isinstance(row, dict):
-            raise MalformedDataError(f"{path}: {where}: expected a JSON object, got {type(row).__name__}")
+            raise DataError(f"{path}: {where}: expected a JSON object, got {type(row).__name__}")
         question = row.get(question_field)
         if not isinstance(question, str) or not question.strip():
-            raise MalformedDataError(f"{path}: {where}: missing or empty {question_field!r} field "
+            raise DataError(f"{path}: {where}: missing or empty {question_field!r} field "
                                      f"(fields present: {', '.join(sorted(row)) or 'none'})")
         answer = gold(row) if gold is not None else row.get(answer_field)
         if answer is None or (isinstance(answer, str) and not answer.strip()) or isinstance(answer, (dict, list)):
-            raise MalformedDataError(f"{path}: {where}: missing or unusable {answer_field!r} field")
+            raise DataError(f"{path}: {where}: missing or unusable {answer_field!r} field")
         pid = str(row[id_field]) if id_field and id_field in row else f"{path.stem}-{len(problems)}"
         meta = {k: v for k, v in row.items() if k not in (question_field, answer_field)}
         problems.append(Problem(id=pid, question=question, answer=_answer_text(answer), meta=meta))
@@ -132,5 +129,5 @@ def make_task(spec: str, question_field: str = "question", answer_field: str = "
               id_field: str | None = None, test_fraction: float = 0.1, split_seed: int = 0) -> MathTask:
     problems = read_problems(spec, question_field, answer_field, id_field)
     if not problems:
-        raise MalformedDataError(f"{spec}: no problems in the file")
+        raise DataError(f"{spec}: no problems in the file")
     return MathTask(Path(spec).stem, problems, test_fraction=test_fraction, split_seed=split_seed)

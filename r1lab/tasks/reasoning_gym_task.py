@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from r1lab.tasks import UnknownTaskError
+from r1lab.errors import UnknownTaskError
 from r1lab.types import Problem, Verdict
 from r1lab.verify.extract import extract_answer
 

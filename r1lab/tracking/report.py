@@ -32,6 +32,7 @@ import plotly.io as pio
 import yaml
 from plotly.offline import get_plotlyjs
 
+from r1lab.errors import UserError
 from r1lab.evaluation.metrics import bootstrap_ci, pass_at_k
 from r1lab.rewards import format_reward
 
@@ -48,8 +49,6 @@ PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8
 DASHES = ["solid", "dash", "dot", "dashdot", "longdash", "longdashdot"]
 
 
-class ReportError(ValueError):
-    """A path that is neither a run directory nor an eval output directory, or a corrupt record."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -95,7 +94,7 @@ def read_jsonl(path: Path) -> list[dict]:
         except json.JSONDecodeError as err:
             if lineno == len(lines):
                 break
-            raise ReportError(f"{path}:{lineno}: not valid JSON ({err.msg})") from None
+            raise UserError(f"{path}:{lineno}: not valid JSON ({err.msg})") from None
     return rows
 
 
@@ -105,14 +104,14 @@ def _read_json(path: Path) -> dict:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
-        raise ReportError(f"{path}: not valid JSON ({err.msg})") from None
+        raise UserError(f"{path}: not valid JSON ({err.msg})") from None
 
 
 def load_source(path: str | Path) -> RunData | EvalData:
     """A run directory (has metrics.jsonl) or an eval directory (summary.json with pass@k)."""
     path = Path(path)
     if not path.is_dir():
-        raise ReportError(f"{path}: not a directory (expected a run directory or an eval output directory)")
+        raise UserError(f"{path}: not a directory (expected a run directory or an eval output directory)")
     if (path / "metrics.jsonl").is_file():
         rows = read_jsonl(path / "metrics.jsonl")
         config = yaml.safe_load((path / "config.yaml").read_text()) if (path / "config.yaml").is_file() else {}
@@ -127,7 +126,7 @@ def load_source(path: str | Path) -> RunData | EvalData:
     if "pass@k" in summary or "benchmark" in summary:
         return EvalData(name=path.resolve().name, path=path, summary=summary,
                         samples=read_jsonl(path / "samples.jsonl"))
-    raise ReportError(f"{path}: neither a run directory (no metrics.jsonl) nor an eval output directory "
+    raise UserError(f"{path}: neither a run directory (no metrics.jsonl) nor an eval output directory "
                       "(no summary.json with pass@k)")
 
 
@@ -689,10 +688,10 @@ def plotly_js(bundle: str = "auto") -> str:
     """The plotly.js source to inline: "basic" (error if not fetched), "full", or "auto" (basic when
     present)."""
     if bundle not in PLOTLY_BUNDLES:
-        raise ReportError(f"plotly bundle {bundle!r}: expected one of {', '.join(PLOTLY_BUNDLES)}")
+        raise UserError(f"plotly bundle {bundle!r}: expected one of {', '.join(PLOTLY_BUNDLES)}")
     if bundle == "basic" or (bundle == "auto" and BASIC_PLOTLY_JS.is_file()):
         if not BASIC_PLOTLY_JS.is_file():
-            raise ReportError(f"{BASIC_PLOTLY_JS} is missing: `make install` fetches it with npm "
+            raise UserError(f"{BASIC_PLOTLY_JS} is missing: `make install` fetches it with npm "
                               "(plotly.js-basic-dist-min); use the full bundle instead")
         return BASIC_PLOTLY_JS.read_text(encoding="utf-8")
     return get_plotlyjs()
@@ -741,7 +740,7 @@ def write_report(run_dirs: list[str | Path], out_path: str | Path,
                  sample_budget_mb: float = DEFAULT_SAMPLE_BUDGET_MB, bundle: str = "auto") -> Path:
     """Write the report of these run and/or eval directories to `out_path`; returns the path."""
     if not run_dirs:
-        raise ReportError("no run or eval directory given")
+        raise UserError("no run or eval directory given")
     sources = [load_source(p) for p in run_dirs]
     unique_names(sources)
     out = Path(out_path)

@@ -34,6 +34,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from r1lab.errors import DataError
 from r1lab.verify import code_harness, sandbox
 
 Status = Literal["ok", "failed", "timeout", "memory", "crashed", "error"]
@@ -278,7 +279,7 @@ def register_verify(kinds) -> None:
 
 def run_verify_code(args: argparse.Namespace) -> int:
     if not args.file.is_file():
-        raise FileNotFoundError(f"no such cases file: {args.file}")
+        raise DataError(f"no such cases file: {args.file}")
     if args.workers < 1:
         raise ValueError("--workers must be at least 1")
     defaults = {k: v for k, v in (("timeout_s", args.timeout_s), ("memory_mb", args.memory_mb)) if v}

@@ -524,7 +524,7 @@ def register_verify(kinds) -> None:
 
 
 def run_verify_cli(args) -> int:
-    from r1lab.cli import UserError
+    from r1lab.errors import UserError
 
     with MathVerifier(workers=args.workers, timeout_s=args.timeout) as verifier:
         if args.gold is not None:
@@ -546,7 +546,7 @@ def _verdict_json(v: Verdict) -> dict:
 
 def _read_pairs(path: str, chunk: int):
     """Yield lists of (gold, response) from a jsonl file, naming the line of any malformed row."""
-    from r1lab.cli import UserError
+    from r1lab.errors import UserError
 
     name = "<stdin>" if path == "-" else path
     handle = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115

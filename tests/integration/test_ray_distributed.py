@@ -23,7 +23,7 @@ import torch
 
 ray = pytest.importorskip("ray")
 
-from r1lab.config import ConfigError, ZeroConfig  # noqa: E402
+from r1lab.config import ZeroConfig  # noqa: E402
 from r1lab.distributed.rollout import (  # noqa: E402
     LocalRolloutSource,
     make_rollout_source,
@@ -33,6 +33,7 @@ from r1lab.distributed.rollout import (  # noqa: E402
     too_stale,
 )
 from r1lab.distributed.trainer import DataParallelTrainer  # noqa: E402
+from r1lab.errors import ConfigError  # noqa: E402
 from r1lab.models.templates import R1_ZERO_TEMPLATE  # noqa: E402
 from r1lab.rl.update import UpdateSettings, grpo_update  # noqa: E402
 from r1lab.stages.zero import build_setup, run_zero  # noqa: E402

@@ -14,7 +14,7 @@ import time
 import pytest
 import yaml
 
-from r1lab.config import ConfigError
+from r1lab.errors import ConfigError
 from r1lab.pipeline import plan, run_pipeline
 
 

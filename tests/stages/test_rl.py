@@ -7,8 +7,9 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM
 
-from r1lab.config import ConfigError, build_config
+from r1lab.config import build_config
 from r1lab.data.general import write_demo_data
+from r1lab.errors import ConfigError
 from r1lab.stages.rl import RLConfig, run_rl
 
 

@@ -7,8 +7,8 @@ import pytest
 import torch
 from transformers import AutoModelForCausalLM
 
-from r1lab.config import ConfigError
-from r1lab.data.io import DataError, SFTExample, read_sft
+from r1lab.data.io import SFTExample, read_sft
+from r1lab.errors import ConfigError, DataError
 from r1lab.models.loading import load_tokenizer
 from r1lab.stages.sft import IGNORE, SFTConfig, encode_example, run_sft
 

@@ -81,7 +81,7 @@ def test_random_hf_models_run(tmp_path, request, fixture):
 
 
 def test_resume_refuses_a_different_config(tmp_path):
-    from r1lab.config import ConfigError
+    from r1lab.errors import ConfigError
 
     run_zero(tiny_cfg(steps=1, prompts_per_step=2, samples_per_prompt=2), tmp_path, progress=False)
     with pytest.raises(ConfigError, match="learning_rate"):

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from r1lab.config import ConfigError
+from r1lab.errors import ConfigError, DataError
 from r1lab.tasks import Task, load_task
 
 F = "```"
@@ -72,7 +72,7 @@ def test_code_file_verify_many_mixes_styles_and_unanswered(tmp_path):
     (json.dumps({"question": "q", "tests": "assert 1", "answer": "x"}), "unknown key(s) answer"),
 ])
 def test_bad_rows_name_the_file_line_and_key(tmp_path, row, message):
-    with pytest.raises(ConfigError, match=None) as err:
+    with pytest.raises(DataError) as err:
         load_task(f"code:{write(tmp_path, [row])}")
     assert message in str(err.value)
 
@@ -80,7 +80,7 @@ def test_bad_rows_name_the_file_line_and_key(tmp_path, row, message):
 def test_bad_options_and_missing_file(tmp_path):
     with pytest.raises(ConfigError, match="reward"):
         load_task(f"code:{write(tmp_path, ROWS)}", reward="partial")
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(DataError):
         load_task(f"code:{tmp_path / 'nope.jsonl'}")
 
 

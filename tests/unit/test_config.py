@@ -1,6 +1,7 @@
 import pytest
 
-from r1lab.config import ConfigError, ZeroConfig, load_config
+from r1lab.config import ZeroConfig, load_config
+from r1lab.errors import ConfigError
 
 
 def test_defaults_and_derived():

@@ -5,8 +5,9 @@ import json
 
 import pytest
 
+from r1lab.errors import DataError
 from r1lab.tasks import load_task
-from r1lab.tasks.math_file import MalformedDataError, read_problems
+from r1lab.tasks.math_file import read_problems
 
 
 def write_jsonl(path, rows):
@@ -47,7 +48,7 @@ def test_parquet(tmp_path):
     task = load_task(str(f), test_fraction=0.0)
     assert [p.answer for p in task.all_problems] == ["6", "5"]
     pq.write_table(pa.table({"question": ["2*3?", None], "answer": ["6", "5"]}), f)
-    with pytest.raises(MalformedDataError, match="p.parquet: row 2"):
+    with pytest.raises(DataError, match="p.parquet: row 2"):
         load_task(str(f))
 
 
@@ -81,10 +82,10 @@ def test_held_out_split_is_seeded_and_disjoint(tmp_path):
 def test_malformed_rows_name_the_file_and_line(tmp_path, content, where):
     f = tmp_path / "bad.jsonl"
     f.write_text(content)
-    with pytest.raises(MalformedDataError, match=where):
+    with pytest.raises(DataError, match=where):
         load_task(str(f))
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(FileNotFoundError, match="nope.jsonl"):
+    with pytest.raises(DataError, match="nope.jsonl"):
         load_task(str(tmp_path / "nope.jsonl"))

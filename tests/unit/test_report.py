@@ -12,7 +12,7 @@ from r1lab.cli import main
 from r1lab.tracking import report as report_module
 from r1lab.tracking.live import LiveView, eta_seconds, format_duration, metrics_text
 from r1lab.tracking.report import (
-    ReportError,
+    UserError,
     bin_counts,
     config_diff,
     curve_ks,
@@ -96,12 +96,12 @@ def test_plotly_bundles(tmp_path, monkeypatch):
     from plotly.offline import get_plotlyjs
 
     assert plotly_js("full") == get_plotlyjs()
-    with pytest.raises(ReportError, match="expected one of auto, basic, full"):
+    with pytest.raises(UserError, match="expected one of auto, basic, full"):
         plotly_js("tiny")
     # Without the fetched basic bundle, "auto" falls back to the full one and "basic" says what is missing.
     monkeypatch.setattr(report_module, "BASIC_PLOTLY_JS", tmp_path / "absent.js")
     assert plotly_js("auto") == get_plotlyjs()
-    with pytest.raises(ReportError, match="absent.js is missing: `make install` fetches it"):
+    with pytest.raises(UserError, match="absent.js is missing: `make install` fetches it"):
         plotly_js("basic")
     (tmp_path / "absent.js").write_text("/* a bundle */")
     assert plotly_js("auto") == "/* a bundle */"
@@ -117,7 +117,7 @@ def test_read_jsonl_drops_a_cut_last_line_but_not_a_bad_middle_line(tmp_path):
     path.write_text('{"step": 1}\n{"step": 2}\n{"step": 3, "x": 0.')
     assert read_jsonl(path) == [{"step": 1}, {"step": 2}]
     path.write_text('{"step": 1}\nnot json\n{"step": 3}\n')
-    with pytest.raises(ReportError, match=r"m.jsonl:2"):
+    with pytest.raises(UserError, match=r"m.jsonl:2"):
         read_jsonl(path)
 
 
