@@ -61,3 +61,27 @@ class Rollout:
     reward_components: dict[str, list[float]]  # name -> [B*G]
     verdicts: list[Verdict]  # [B*G]
     group_size: int  # G
+
+
+def sample_record(problem: Problem, response: str, tokens: int, finish_reason: str, verdict: Verdict, *,
+                  step: int | None = None, sample: int | None = None, reward: float | None = None,
+                  components: dict[str, float] | None = None) -> dict[str, Any]:
+    """One sampled response as a line of samples.jsonl, the same schema for training runs (`step`,
+    `reward`, `components`) and evaluations (`sample`, the index among a problem's n). Every reader
+    (the eval resume, the report) relies on these keys."""
+    row: dict[str, Any] = {}
+    if step is not None:
+        row["step"] = step
+    row |= {"problem_id": problem.id}
+    if sample is not None:
+        row["sample"] = sample
+    row |= {
+        "question": problem.question, "gold": str(problem.answer), "response": response, "tokens": tokens,
+        "finish_reason": finish_reason, "extracted": verdict.extracted, "status": verdict.status,
+        "correct": verdict.correct, "score": verdict.score, "reason": verdict.reason,
+    }
+    if reward is not None:
+        row["reward"] = reward
+    if components is not None:
+        row["components"] = components
+    return row

@@ -67,7 +67,7 @@ def test_bad_rows_name_file_and_line(tmp_path):
     with pytest.raises(DataError, match=r"bad.jsonl:3: no assistant message"):
         read_sft(path)
     path.write_text("{not json\n")
-    with pytest.raises(DataError, match=r"bad.jsonl:1: invalid JSON"):
+    with pytest.raises(DataError, match=r"bad.jsonl:1: not valid JSON"):
         read_sft(path)
     with pytest.raises(ConfigError, match="'data' is required"):
         run_sft(SFTConfig(), tmp_path / "x", progress=False)
