@@ -26,6 +26,7 @@ class RewardWeights(Strict):
     accuracy: float = 1.0
     format: float = 0.2
     language: float = 0.0  # language consistency (R1 stage 2); 0 leaves it out of the total
+    partial: float = 0.0  # the task's partial credit (Verdict.score); off by default: it can be gamed
 
 
 class DistributedConfig(Strict):
@@ -42,16 +43,16 @@ class ZeroConfig(Strict):
 
     model: str = "tiny-base"
     task: str = "demo"
-    task_options: dict[str, Any] = {}  # passed to the task's make_task, e.g. {reward: binary} for code
+    task_options: dict[str, Any] = {}  # passed to the task's make_task (e.g. a reasoning-gym dataset's options)
     template: Literal["auto", "r1_zero", "chat"] = "auto"  # auto: r1_zero for base models, chat otherwise
     dtype: Literal["float32", "bfloat16"] = "float32"
     generator: Literal["hf", "engine"] = "engine"  # rollouts: r1lab's engine, or transformers' generate
-    # Rollouts from a rounded copy of the policy (engine only): int8 decodes SmolLM2-135M 2.3-2.6x faster than float32
-    # on a CPU (benchmarks/NOTES.md); the update then corrects with PPO's ratio against the copy's
-    # logprobs. Held-out evals always sample the float32 policy.
+    # Rollouts from a rounded copy of the policy (engine only), which decodes faster where reading the
+    # weights bounds decoding (a CPU; benchmarks/NOTES.md has the figures); the update then corrects
+    # with PPO's ratio against the copy's logprobs. Held-out evals always sample the float32 policy.
     rollout_precision: Literal["float32", "bfloat16", "int8"] = "float32"
     # The update's forwards and backward under bfloat16 autocast (weights, gradients and optimizer stay
-    # float32): 1.3x faster for SmolLM2-135M in make bench on a CPU with AVX512-BF16.
+    # float32): faster on CPUs with bfloat16 matmul units (AVX512-BF16, AMX; benchmarks/NOTES.md).
     update_precision: Literal["float32", "bfloat16"] = "float32"
     report_to: list[Literal["tensorboard", "wandb", "mlflow"]] = ["tensorboard"]
 
@@ -89,6 +90,7 @@ class ZeroConfig(Strict):
     train_problems: int = Field(5000, ge=1)  # size of the train split drawn from the task
     log_samples_per_step: int = Field(8, ge=0)  # completions kept in samples.jsonl per step
     save_every: int = Field(25, ge=0)  # checkpoint every N steps (and always at the end)
+    save_total_limit: int | None = Field(2, ge=1)  # checkpoint-N directories kept (None: all), as in HF's Trainer
     seed: int = 0
     threads: int = Field(0, ge=0)  # torch intra-op threads; 0 = torch's default
 

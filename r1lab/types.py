@@ -23,8 +23,8 @@ class Problem:
 class Verdict:
     """The verifier's judgement of one response.
 
-    `score` is the accuracy reward in [0, 1] (1.0 when correct for exact tasks; partial credit where a
-    task defines it). `status` is tri-state: "unverifiable" means the checker could not decide (a
+    `status` is the verdict eval reports and the accuracy reward follows; `score` is the task's partial
+    credit in [0, 1] (1.0 / 0.0 for exact tasks), rewarded only when a config weights it. `status` is tri-state: "unverifiable" means the checker could not decide (a
     timeout, an unparsable gold), which callers count separately from "incorrect".
     """
 
@@ -60,7 +60,6 @@ class Rollout:
     rewards: list[float]  # [B*G] combined reward
     reward_components: dict[str, list[float]]  # name -> [B*G]
     verdicts: list[Verdict]  # [B*G]
-    group_size: int  # G
 
 
 def sample_record(problem: Problem, response: str, tokens: int, finish_reason: str, verdict: Verdict, *,

@@ -1,9 +1,6 @@
-"""The one sampling-and-scoring path for held-out evaluation, used by `r1lab eval` and by the training
-stages (periodic eval, the demo's before/after). Generator-agnostic: it takes encoded prompts and any
-object with `generate(prompt_ids, SamplingParams) -> list[Completion]`.
-
-NOTE for maintainers: stages/zero.py calls evaluate_problems(...) and summarize(...) with the
-signatures below; keep them (extend with keyword arguments only).
+"""The one sampling-and-scoring path for held-out evaluation, used by `r1lab eval`, `r1lab compare`
+and the GRPO loop's held-out evals. Generator-agnostic: it takes encoded prompts and any object with
+`generate(prompt_ids, SamplingParams) -> list[Completion]`.
 """
 
 from __future__ import annotations
@@ -29,6 +26,11 @@ class ProblemResult:
     @property
     def correct(self) -> list[bool]:
         return [v.correct for v in self.verdicts]
+
+    @property
+    def pass1(self) -> float:
+        """This problem's pass@1: the share of its samples that are correct."""
+        return sum(self.correct) / len(self.verdicts)
 
 
 def encode_prompts(tokenizer, task, problems: list[Problem], template: str) -> list[list[int]]:
@@ -77,13 +79,15 @@ def evaluate_problems(
     return results
 
 
-def summarize(results: list[ProblemResult], seed: int = 0) -> dict[str, float]:
-    """pass@1 (mean over samples, then over problems), format-valid rate, mean length."""
-    per_problem = [sum(r.correct) / len(r.correct) for r in results]
+def summarize(results: list[ProblemResult]) -> dict[str, float]:
+    """pass@1 (mean over samples, then over problems) with its bootstrap 95% interval over problems
+    (`pass@1_lo`, `pass@1_hi`), format-valid rate, mean length."""
+    pass1 = mean_with_ci([r.pass1 for r in results])
+    lo, hi = pass1["ci95"] or (None, None)
     texts = [t for r in results for t in r.texts]
     lengths = [n for r in results for n in r.lengths]
     return {
-        "pass@1": sum(per_problem) / max(1, len(per_problem)),
+        "pass@1": pass1["mean"], "pass@1_lo": lo, "pass@1_hi": hi,
         "format_rate": sum(format_reward(t) for t in texts) / max(1, len(texts)),
         "response_length_mean": sum(lengths) / max(1, len(lengths)),
         "problems": len(results),
@@ -105,7 +109,7 @@ def report(results: list[ProblemResult], ks: list[int], equivalent: Callable[[st
     equivalent = _memoized(equivalent or exact_equivalence)
     counts = [sum(r.correct[:n]) for r in results]
     out: dict = {"problems": len(results), "n": n,
-                 "pass@1": mean_with_ci([c / n for c in counts], seed=seed), "pass@k": {}, "cons@k": {}}
+                 "pass@1": mean_with_ci([pass_at_k(n, c, 1) for c in counts], seed=seed), "pass@k": {}, "cons@k": {}}
     for k in sorted(set(ks)):
         if k > n:
             continue

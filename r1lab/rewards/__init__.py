@@ -1,7 +1,10 @@
 """Rule-based rewards (R1-Zero uses no neural reward model) and their weighted combination.
 
-Accuracy comes from the task's own verify(), so training reward and eval accuracy cannot disagree.
-Format is a strict rule on the whole response. `combine` returns the total and each component, and
+Accuracy is the binary verdict of the task's own verify(), the one eval reports, so training reward and
+eval accuracy cannot disagree. A task's partial credit (reasoning-gym's scores, the fraction of code
+tests passed) is a reward-hacking route (a hedged "5 or 6" earns part of it), so it is a component
+of its own, `partial`, with weight 0 unless a config asks for it. Format is a strict rule on the
+whole response. `combine` returns the total and each component, and
 every component is logged each step.
 """
 
@@ -27,7 +30,12 @@ def format_reward(response: str) -> float:
 
 
 def accuracy_reward(verdict: Verdict) -> float:
-    """The verifier's score; an unverifiable response earns nothing (and is counted apart)."""
+    """1 for a correct verdict, else 0; an unverifiable response earns nothing (and is counted apart)."""
+    return 1.0 if verdict.correct else 0.0
+
+
+def partial_credit(verdict: Verdict) -> float:
+    """The task's partial credit in [0, 1] (Verdict.score); nothing for an unverifiable response."""
     return verdict.score if verdict.status != "unverifiable" else 0.0
 
 

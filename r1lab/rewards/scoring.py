@@ -4,7 +4,7 @@ Runs wherever the completions are (the trainer process, or a rollout worker)."""
 from __future__ import annotations
 
 from r1lab.evaluation.runner import verify_all
-from r1lab.rewards import accuracy_reward, combine, format_reward
+from r1lab.rewards import accuracy_reward, combine, format_reward, partial_credit
 from r1lab.rewards.language import language_consistency, problem_language
 from r1lab.types import Completion, Problem, Rollout
 
@@ -14,7 +14,6 @@ def score_completions(
     problems: list[Problem],
     prompt_ids: list[list[int]],
     completions: list[Completion],
-    group_size: int,
     weights: dict[str, float],
 ) -> Rollout:
     # One batch call, so tasks that can (math workers, code sandboxes) verify in parallel.
@@ -23,6 +22,8 @@ def score_completions(
         "accuracy": [accuracy_reward(v) for v in verdicts],
         "format": [format_reward(c.text) for c in completions],
     }
+    if weights.get("partial", 0.0) != 0.0:  # the task's partial credit, only when asked for by weight
+        components["partial"] = [partial_credit(v) for v in verdicts]
     if weights.get("language", 0.0) != 0.0:  # R1 stage 2: share of target-language words in the CoT
         targets = [problem_language(p) for p in problems]
         components["language"] = [language_consistency(c.text, targets[c.prompt_index]) for c in completions]
@@ -33,5 +34,4 @@ def score_completions(
         rewards=combine(components, weights),
         reward_components=components,
         verdicts=verdicts,
-        group_size=group_size,
     )

@@ -47,8 +47,8 @@ class UpdateSettings:
     share_prompts: bool = True  # one forward per distinct prompt per micro-batch
     skip_zero_advantage: bool = True  # with beta = 0: no forward/backward for rows with no gradient
     # "bfloat16": forwards and backward under autocast (matmuls in bfloat16; weights, gradients and the
-    # optimizer stay float32). 1.3-1.8x faster forward + backward for SmolLM2-135M on this CPU
-    # (AVX512-BF16; benchmarks/NOTES.md), at bfloat16's ~3 significant digits in the logits.
+    # optimizer stay float32), at bfloat16's ~3 significant digits in the logits; faster where the CPU
+    # has bfloat16 matmul units (benchmarks/NOTES.md).
     precision: str = "float32"
 
 

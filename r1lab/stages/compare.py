@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Literal
 
 import torch
 from pydantic import Field
 
 from r1lab.config import Strict, load_config
-from r1lab.evaluation.metrics import mean_with_ci
-from r1lab.evaluation.runner import encode_prompts, evaluate_problems
+from r1lab.evaluation.runner import encode_prompts, evaluate_problems, summarize
 from r1lab.generation import make_generator
 from r1lab.models.loading import load_model
 from r1lab.models.templates import choose_template, stop_strings
-from r1lab.rewards import format_reward
 from r1lab.rewards.language import language_mixing_rate, problem_language
 from r1lab.rewards.signals import reflection_words_per_1k
 from r1lab.tasks import load_task
@@ -36,7 +35,7 @@ class CompareConfig(Strict):
     max_new_tokens: int = Field(96, ge=1)
     temperature: float = Field(0.6, gt=0)
     top_p: float = Field(0.95, gt=0, le=1)
-    template: str = "auto"
+    template: Literal["auto", "r1_zero", "chat"] = "auto"
     seed: int = 0
 
 
@@ -51,12 +50,8 @@ def evaluate_model(model_path: str, cfg: CompareConfig, task, problems) -> dict:
     )
     texts = [t for r in results for t in r.texts]
     targets = [problem_language(r.problem) for r in results for _ in r.texts]
-    lengths = [x for r in results for x in r.lengths]
-    pass1 = mean_with_ci([sum(r.correct) / len(r.correct) for r in results], seed=cfg.seed)
     return {
-        "pass@1": pass1["mean"], "pass@1_ci95": pass1["ci95"],
-        "response_length_mean": sum(lengths) / len(lengths),
-        "format_valid_rate": sum(format_reward(t) for t in texts) / len(texts),
+        **summarize(results),
         "language_mixing_rate": language_mixing_rate(texts, targets),
         "reflection_words_per_1k": reflection_words_per_1k(texts),
         "parameters": sum(p.numel() for p in model.parameters()),
@@ -64,7 +59,10 @@ def evaluate_model(model_path: str, cfg: CompareConfig, task, problems) -> dict:
     }
 
 
-def run_compare(cfg: CompareConfig, run_dir: Path, progress: bool = True) -> dict:
+Config = CompareConfig
+
+
+def run(cfg: CompareConfig, run_dir: Path, resume: bool = False, progress: bool = True) -> dict:
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     task = load_task(cfg.task)
@@ -79,6 +77,7 @@ def run_compare(cfg: CompareConfig, run_dir: Path, progress: bool = True) -> dic
     table = {"rows": rows, "task": cfg.task, "protocol": {k: getattr(cfg, k) for k in
                                                           ("problems", "n", "temperature", "top_p", "max_new_tokens", "seed")}}
     (run_dir / "table.json").write_text(json.dumps(table, indent=2) + "\n")
+    (run_dir / "summary.json").write_text(json.dumps(table, indent=2) + "\n")
     return table
 
 
@@ -86,9 +85,8 @@ def format_table(table: dict) -> str:
     lines = ["| model | held-out pass@1 [95% CI] | mean length | format-valid | language mixing |",
              "|---|---|---|---|---|"]
     for r in table["rows"]:
-        lo, hi = r["pass@1_ci95"] or (float("nan"), float("nan"))
-        lines.append(f"| {r['model']} | {r['pass@1']:.3f} [{lo:.3f}, {hi:.3f}] | {r['response_length_mean']:.1f} | "
-                     f"{r['format_valid_rate']:.3f} | {r['language_mixing_rate']:.3f} |")
+        lines.append(f"| {r['model']} | {r['pass@1']:.3f} [{r['pass@1_lo']:.3f}, {r['pass@1_hi']:.3f}] | "
+                     f"{r['response_length_mean']:.1f} | {r['format_rate']:.3f} | {r['language_mixing_rate']:.3f} |")
     return "\n".join(lines)
 
 
@@ -105,5 +103,5 @@ def register(sub) -> None:
 def _run(args) -> int:
     models = dict(m.split("=", 1) if "=" in m else (m, m) for m in args.models) or None
     cfg = load_config(CompareConfig, args.config, args.overrides, task=args.task, models=models)
-    print(format_table(run_compare(cfg, Path(args.out))))
+    print(format_table(run(cfg, Path(args.out))))
     return 0

@@ -21,9 +21,11 @@ from typing import Literal
 from pydantic import Field
 
 from r1lab.config import Strict, build_config
+from r1lab.data.io import iter_jsonl
+from r1lab.errors import UserError
 from r1lab.evaluation.benchmarks import default_data_dir, load_benchmark
 from r1lab.evaluation.runner import ProblemResult, encode_prompts, evaluate_problems, report
-from r1lab.types import Problem, Verdict
+from r1lab.types import Problem, Verdict, sample_record
 
 # Settings that change the samples: a rerun into the same OUT must match them (limit may grow).
 RESULT_KEYS = ("model", "benchmark", "n", "temperature", "top_p", "max_new_tokens", "template", "seed")
@@ -39,7 +41,6 @@ class EvalConfig(Strict):
     max_new_tokens: int = Field(1024, ge=1)
     limit: int | None = Field(None, ge=1)  # the first N problems only
     data_dir: str = ""  # empty: $R1LAB_DATA_DIR, else ../shared/benchmarks
-    out: str = ""  # empty: runs/eval/<model>-<benchmark>
     template: Literal["auto", "chat", "r1_zero"] = "auto"
     seed: int = 0
     batch_prompts: int = Field(16, ge=1)  # prompts per generate() call (each with n samples)
@@ -50,9 +51,14 @@ class EvalConfig(Strict):
     generator: Literal["engine", "hf"] = "engine"
 
 
-def run_eval(cfg: EvalConfig) -> dict:
+Config = EvalConfig
+
+
+def run(cfg: EvalConfig, run_dir: Path, resume: bool = True, progress: bool = True) -> dict:
+    """Evaluate into run_dir. Finished problems already in run_dir/samples.jsonl are kept whatever
+    `resume` says: samples are only ever appended, and the settings must match (check_same_run)."""
     started = time.time()
-    out = Path(cfg.out or default_out(cfg))
+    out = Path(run_dir)
     out.mkdir(parents=True, exist_ok=True)
     task, problems = load_benchmark(cfg.benchmark, cfg.data_dir or default_data_dir(),
                                     rg_problems=cfg.limit or 200, seed=cfg.seed)
@@ -60,10 +66,11 @@ def run_eval(cfg: EvalConfig) -> dict:
     check_same_run(out, cfg)
     done = restore(out / "samples.jsonl", cfg.n)
     todo = [p for p in problems if p.id not in done]
-    print(f"eval {cfg.benchmark}: {len(problems)} problems x {cfg.n} samples; "
+    say = print if progress else (lambda *a, **k: None)
+    say(f"eval {cfg.benchmark}: {len(problems)} problems x {cfg.n} samples; "
           f"{len(problems) - len(todo)} already done in {out}")
     if todo:
-        template = generate_missing(cfg, task, todo, out, done, total=len(problems))
+        template = generate_missing(cfg, task, todo, out, done, total=len(problems), say=say)
     else:
         template = resolved_template(cfg)
     results = [done[p.id] for p in problems]
@@ -74,8 +81,8 @@ def run_eval(cfg: EvalConfig) -> dict:
                "max_new_tokens": cfg.max_new_tokens, "seed": cfg.seed,
                "generated_this_run": len(todo), "elapsed_s": round(time.time() - started, 1)}
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    print(markdown_table(summary))
-    print(f"wrote {out / 'summary.json'} and {out / 'samples.jsonl'}")
+    say(markdown_table(summary))
+    say(f"wrote {out / 'summary.json'} and {out / 'samples.jsonl'}")
     return summary
 
 
@@ -91,7 +98,7 @@ def resolved_template(cfg: EvalConfig) -> str:
     return choose_template(cfg.template, load_tokenizer(cfg.model))
 
 
-def generate_missing(cfg: EvalConfig, task, todo: list[Problem], out: Path, done: dict, total: int) -> str:
+def generate_missing(cfg: EvalConfig, task, todo: list[Problem], out: Path, done: dict, total: int, say=print) -> str:
     """Sample and score the unfinished problems, appending each batch to samples.jsonl."""
     import torch
 
@@ -112,8 +119,8 @@ def generate_missing(cfg: EvalConfig, task, todo: list[Problem], out: Path, done
                 for row in sample_rows(r):
                     f.write(json.dumps(row) + "\n")
                 done[r.problem.id] = r
-        so_far = [sum(r.correct) / len(r.correct) for r in done.values()]
-        print(f"  {len(done)}/{total} problems, pass@1 so far {100 * sum(so_far) / len(so_far):.1f}%", flush=True)
+        so_far = [r.pass1 for r in done.values()]
+        say(f"  {len(done)}/{total} problems, pass@1 so far {100 * sum(so_far) / len(so_far):.1f}%", flush=True)
 
     evaluate_problems(generator, task, todo, prompt_ids, n=cfg.n, temperature=cfg.temperature,
                       top_p=cfg.top_p, max_new_tokens=cfg.max_new_tokens, stop=stop_strings(template),
@@ -127,12 +134,8 @@ def generate_missing(cfg: EvalConfig, task, todo: list[Problem], out: Path, done
 
 
 def sample_rows(r: ProblemResult) -> list[dict]:
-    return [
-        {"problem_id": r.problem.id, "sample": i, "gold": str(r.problem.answer), "response": text,
-         "extracted": v.extracted, "status": v.status, "correct": v.correct, "score": v.score,
-         "reason": v.reason, "tokens": length, "finish_reason": finish}
-        for i, (text, v, length, finish) in enumerate(zip(r.texts, r.verdicts, r.lengths, r.finish_reasons))
-    ]
+    return [sample_record(r.problem, text, length, finish, v, sample=i)
+            for i, (text, v, length, finish) in enumerate(zip(r.texts, r.verdicts, r.lengths, r.finish_reasons))]
 
 
 def restore(path: Path, n: int) -> dict[str, ProblemResult]:
@@ -141,14 +144,9 @@ def restore(path: Path, n: int) -> dict[str, ProblemResult]:
     if not path.is_file():
         return {}
     groups: dict[str, list[dict]] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            groups.setdefault(row["problem_id"], []).append(row)
-        except (json.JSONDecodeError, KeyError, TypeError):
-            continue  # a line cut by an interruption: its problem is redone
+    for line in iter_jsonl(path):
+        if line.error is None and "problem_id" in line.value:  # a cut line's problem is redone
+            groups.setdefault(line.value["problem_id"], []).append(line.value)
     finished = {pid: rows for pid, rows in groups.items() if sorted(r["sample"] for r in rows) == list(range(n))}
     with open(path, "w", encoding="utf-8") as f:
         for rows in finished.values():
@@ -159,7 +157,7 @@ def restore(path: Path, n: int) -> dict[str, ProblemResult]:
 
 def _result_from_rows(pid: str, rows: list[dict]) -> ProblemResult:
     rows = sorted(rows, key=lambda r: r["sample"])
-    problem = Problem(id=pid, question="", answer=rows[0]["gold"])
+    problem = Problem(id=pid, question=rows[0].get("question", ""), answer=rows[0]["gold"])
     return ProblemResult(
         problem=problem,
         texts=[r["response"] for r in rows],
@@ -171,8 +169,6 @@ def _result_from_rows(pid: str, rows: list[dict]) -> ProblemResult:
 
 def check_same_run(out: Path, cfg: EvalConfig) -> None:
     """Refuse to mix samples of different settings in one OUT directory."""
-    from r1lab.errors import UserError
-
     path = out / "eval_config.json"
     mine = {k: getattr(cfg, k) for k in RESULT_KEYS}
     if path.is_file():
@@ -265,5 +261,6 @@ def register(sub) -> None:
 
 def _run(args) -> int:
     fields = {k: getattr(args, k) for k in EvalConfig.model_fields if getattr(args, k, None) is not None}
-    run_eval(build_config(EvalConfig, fields, source="r1lab eval"))
+    cfg = build_config(EvalConfig, fields, source="r1lab eval")
+    run(cfg, Path(args.out or default_out(cfg)))
     return 0

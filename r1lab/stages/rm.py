@@ -64,7 +64,10 @@ def pair_accuracy(model, tokenizer, pairs, batch_size: int) -> float:
     return wins / max(1, len(pairs))
 
 
-def run_rm(cfg: RMConfig, run_dir: Path, progress: bool = True) -> dict:
+Config = RMConfig
+
+
+def run(cfg: RMConfig, run_dir: Path, resume: bool = False, progress: bool = True) -> dict:
     if not cfg.pairs:
         raise ConfigError("rm: config key 'pairs' is required (a jsonl of prompt/chosen/rejected)")
     run_dir = Path(run_dir)
@@ -107,14 +110,14 @@ def run_rm(cfg: RMConfig, run_dir: Path, progress: bool = True) -> dict:
     with torch.no_grad():
         raw = torch.cat([score_batch(model, tokenizer, [x for pair in train[s:s + 32] for x in pair])
                          for s in range(0, len(train), 32)])
-    out = run_dir / "model"
+    out = run_dir / "final_model"
     model.save_pretrained(out, safe_serialization=True)
     tokenizer.save_pretrained(out)
     calibration = {"mean": float(raw.mean()), "std": float(raw.std()) if len(raw) > 1 else 1.0}
     (out / CALIBRATION).write_text(json.dumps(calibration) + "\n")
     summary = {"pairs_train": len(train), "pairs_eval": len(held), "steps": step,
                "eval_pair_accuracy_before": acc_before, "eval_pair_accuracy": acc_after,
-               "calibration": calibration, "wall_s": time.perf_counter() - t0, "model": str(out)}
+               "calibration": calibration, "wall_s": time.perf_counter() - t0, "final_model": str(out)}
     log.write_summary(summary)
     return summary
 
@@ -123,7 +126,7 @@ def register(sub) -> None:
     p = sub.add_parser("rm", help="train a reward model on preference pairs (Bradley-Terry)")
     p.add_argument("--model", help="HF model dir or hub id (a causal LM gets a fresh score head), or tiny-base")
     p.add_argument("--pairs", help="jsonl of {prompt, chosen, rejected}")
-    p.add_argument("--out", required=True, help="run directory; the reward model goes to OUT/model")
+    p.add_argument("--out", required=True, help="run directory; the reward model goes to OUT/final_model")
     p.add_argument("--config", help="YAML config file")
     p.add_argument("--epochs", type=int)
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
@@ -132,7 +135,7 @@ def register(sub) -> None:
 
 def _run(args) -> int:
     cfg = load_config(RMConfig, args.config, args.overrides, model=args.model, pairs=args.pairs, epochs=args.epochs)
-    s = run_rm(cfg, Path(args.out))
+    s = run(cfg, Path(args.out))
     print(f"done: {s['steps']} steps; held-out pair accuracy {s['eval_pair_accuracy_before']} -> "
-          f"{s['eval_pair_accuracy']}; reward model in {s['model']}")
+          f"{s['eval_pair_accuracy']}; reward model in {s['final_model']}")
     return 0

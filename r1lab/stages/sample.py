@@ -2,7 +2,7 @@
 
 Reads top to bottom: problems from the task -> prompts (optionally after few-shot examples) -> n
 samples each -> the task's verifier -> readability filters -> per-prompt dedup, preference and cap ->
-RUN/data.jsonl (chat messages with provenance) and RUN/stats.json (why samples were rejected).
+RUN/data.jsonl (chat messages with provenance) and RUN/summary.json (counts, and why samples were rejected).
 
 DeepSeek-R1 uses this twice (DeepSeek-AI 2025, sections 2.3.1 and 2.3.3): to build the cold-start
 set from R1-Zero outputs ("readable", few-shot prompted, post-processed by people), and after
@@ -128,7 +128,10 @@ def _assistant(ex: SFTExample) -> str:
 
 
 # ------------------------------------------------------------------------------------------- stage
-def run_sample(cfg: SampleConfig, run_dir: Path, progress: bool = True) -> dict:
+Config = SampleConfig
+
+
+def run(cfg: SampleConfig, run_dir: Path, resume: bool = False, progress: bool = True) -> dict:
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     dump_yaml(cfg, run_dir / "config.yaml")
@@ -178,7 +181,7 @@ def run_sample(cfg: SampleConfig, run_dir: Path, progress: bool = True) -> dict:
              "prompts_with_example": len({e.meta["prompt_id"] for e in examples}),
              "outcomes": dict(reasons), "verified_rate": 1 - reasons["unverified"] / total,
              "wall_s": time.perf_counter() - t0, "data": str(data_path)}
-    (run_dir / "stats.json").write_text(json.dumps(stats, indent=2) + "\n")
+    (run_dir / "summary.json").write_text(json.dumps(stats, indent=2) + "\n")
     return stats
 
 
@@ -197,7 +200,7 @@ def register(sub) -> None:
 def _run(args) -> int:
     cfg = load_config(SampleConfig, args.config, args.overrides, model=args.model, task=args.task, n=args.n,
                       problems=args.problems)
-    s = run_sample(cfg, Path(args.out))
+    s = run(cfg, Path(args.out))
     print(f"done: {s['examples']} examples from {s['prompts_with_example']}/{s['prompts']} prompts "
           f"(outcomes {s['outcomes']}); data in {s['data']}")
     return 0

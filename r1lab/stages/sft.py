@@ -153,7 +153,10 @@ def apply_lora(model, lora: LoraSection):
                                             target_modules=lora.target_modules, task_type="CAUSAL_LM"))
 
 
-def run_sft(cfg: SFTConfig, run_dir: Path, progress: bool = True) -> dict:
+Config = SFTConfig
+
+
+def run(cfg: SFTConfig, run_dir: Path, resume: bool = False, progress: bool = True) -> dict:
     if not cfg.data:
         raise ConfigError("sft: config key 'data' is required (one or more SFT jsonl files)")
     run_dir = Path(run_dir)
@@ -203,12 +206,12 @@ def run_sft(cfg: SFTConfig, run_dir: Path, progress: bool = True) -> dict:
     bar.close()
     if cfg.lora.enabled:
         model = model.merge_and_unload()  # a plain HF checkpoint, loadable without peft
-    out = run_dir / "model"
+    out = run_dir / "final_model"
     model.save_pretrained(out, safe_serialization=True)
     tokenizer.save_pretrained(out)
     summary = {"examples": len(examples), "used": len(seqs), "dropped_too_long": len(encoded) - len(seqs),
                "steps": step, "loss_first": losses[0], "loss_last": sum(losses[-5:]) / len(losses[-5:]),
-               "wall_s": time.perf_counter() - t0, "model": str(out), "template": template}
+               "wall_s": time.perf_counter() - t0, "final_model": str(out), "template": template}
     log.write_summary(summary)
     return summary
 
@@ -217,7 +220,7 @@ def register(sub) -> None:
     p = sub.add_parser("sft", help="supervised fine-tuning on chat or prompt/completion jsonl (assistant tokens)")
     p.add_argument("--model", help="HF model dir or hub id, or tiny-base")
     p.add_argument("--data", action="append", help="SFT jsonl file (repeatable)")
-    p.add_argument("--out", required=True, help="run directory; the model goes to OUT/model")
+    p.add_argument("--out", required=True, help="run directory; the model goes to OUT/final_model")
     p.add_argument("--config", help="YAML config file")
     p.add_argument("--epochs", type=int)
     p.add_argument("--lora", action="store_true", default=None, help="train LoRA adapters (merged at save)")
@@ -229,8 +232,8 @@ def _run(args) -> int:
     cfg = load_config(SFTConfig, args.config, args.overrides, model=args.model, data=args.data, epochs=args.epochs)
     if args.lora:
         cfg.lora.enabled = True
-    s = run_sft(cfg, Path(args.out))
+    s = run(cfg, Path(args.out))
     print(f"done: {s['used']} examples, {s['steps']} steps, loss {s['loss_first']:.3f} -> {s['loss_last']:.3f}; "
-          f"model in {s['model']}")
+          f"model in {s['final_model']}")
     return 0
 

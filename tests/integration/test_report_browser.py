@@ -16,7 +16,7 @@ import pytest
 
 from r1lab.config import ZeroConfig
 from r1lab.models.random_init import build_random_model
-from r1lab.stages.zero import run_zero
+from r1lab.stages.zero import run as run_zero
 from r1lab.tracking.report import BASIC_PLOTLY_JS, write_report
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

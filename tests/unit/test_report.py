@@ -135,7 +135,7 @@ def test_eta_and_durations():
 
 def test_metrics_text_skips_absent_keys():
     text = metrics_text({"reward_mean": 0.5, "accuracy": 0.25, "response_length_mean": 57.4, "entropy": float("nan")},
-                        {"step": 10, "eval/pass@1": 0.3, "eval/pass@1_ci95": [0.2, 0.4]})
+                        {"step": 10, "eval/pass@1": 0.3, "eval/pass@1_lo": 0.2, "eval/pass@1_hi": 0.4})
     assert text == "reward 0.500 · acc 0.250 · len 57 · pass@1 0.300 [0.200, 0.400] @10"
 
 

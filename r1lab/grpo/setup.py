@@ -1,0 +1,129 @@
+"""What a GRPO run holds (policy, optional reference, optimizer, schedule, generators, task, prompts),
+built once from the config, fresh or from the run's latest checkpoint."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import yaml
+
+from r1lab.config import ZeroConfig
+from r1lab.errors import ConfigError, DataError
+from r1lab.generation import Generator, make_generator
+from r1lab.grpo.rollout import task_of
+from r1lab.models.checkpoint import find_latest, load_trainer_state, restore_rng
+from r1lab.models.loading import load_model
+from r1lab.models.templates import choose_template
+from r1lab.rl.update import UpdateSettings
+from r1lab.tasks import Task
+from r1lab.tracking.run_log import RunLog
+from r1lab.types import Problem
+
+
+@dataclass
+class Setup:
+    cfg: ZeroConfig
+    model: torch.nn.Module
+    tokenizer: object
+    ref_model: torch.nn.Module | None
+    task: Task
+    template: str
+    generator: Generator  # rollouts (cfg.rollout_precision)
+    eval_generator: Generator  # held-out evals: the float32 policy itself
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    train_problems: list[Problem]
+    eval_problems: list[Problem]
+
+
+def build_setup(cfg: ZeroConfig, model_path: str | None = None) -> Setup:
+    """From cfg.model, or from `model_path` (a checkpoint of this run) with cfg.model as the KL reference."""
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    task = task_of(cfg)
+    model, tokenizer = load_model(model_path or cfg.model, cfg.dtype)
+    model.train()
+    # The reference is the starting policy (cfg.model, also when resuming); with beta = 0 there is no
+    # KL term and no second model.
+    ref_model = None
+    if cfg.beta > 0:
+        ref_model = copy.deepcopy(model) if model_path is None else load_model(cfg.model, cfg.dtype)[0]
+        ref_model.eval().requires_grad_(False)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+    warmup = max(1, cfg.warmup_steps * cfg.iterations_per_batch)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / warmup))
+    generator = make_generator(cfg.generator, model, tokenizer, cfg.rollout_precision)
+    eval_generator = generator
+    if cfg.rollout_precision != "float32":  # held-out evals sample the float32 policy itself
+        eval_generator = make_generator(cfg.generator, model, tokenizer)
+    return Setup(
+        cfg=cfg, model=model, tokenizer=tokenizer, ref_model=ref_model, task=task,
+        template=choose_template(cfg.template, tokenizer),
+        generator=generator, eval_generator=eval_generator,
+        optimizer=optimizer, scheduler=scheduler,
+        train_problems=task.problems("train", cfg.train_problems, cfg.seed),
+        eval_problems=task.problems("test", cfg.eval_problems, cfg.seed),
+    )
+
+
+def check_resume_config(run_dir: Path, saved_section: dict, cfg: ZeroConfig) -> None:
+    """A resumed run must be the same run: every key but `steps` as saved."""
+    current = cfg.model_dump(mode="json")
+    differing = sorted(k for k in current if k != "steps" and saved_section.get(k) != current[k])
+    if differing:
+        raise ConfigError(f"--resume with a config that differs from {run_dir / 'config.yaml'} in: "
+                          f"{', '.join(differing)}")
+
+
+def saved_grpo_section(run_dir: Path, section: str | None) -> dict | None:
+    """The GRPO settings of the run's saved config.yaml (its `section` when nested), or None."""
+    path = run_dir / "config.yaml"
+    if not path.is_file():
+        return None
+    saved = yaml.safe_load(path.read_text()) or {}
+    return saved.get(section, {}) if section else saved
+
+
+def setup_or_resume(cfg: ZeroConfig, run_dir: Path, resume: bool, log: RunLog,
+                    config_section: str | None = None) -> tuple[Setup, int]:
+    """The run's setup and its first step. Fresh: refuses a directory that already holds a run.
+    Resume: from the latest complete checkpoint (model, optimizer, scheduler, RNG state), with the log
+    rows after its step dropped; refuses a different config, and refuses when there is nothing to
+    resume from rather than starting over into the old logs."""
+    started = (run_dir / "metrics.jsonl").exists()
+    if not resume:
+        if started:
+            raise ConfigError(f"{run_dir} already holds a run; pass --resume to continue it or choose another --out")
+        return build_setup(cfg), 0
+    latest = find_latest(run_dir / "checkpoints")
+    if latest is None:
+        logged = " (its metrics.jsonl has steps logged, but no checkpoint was saved)" if started else ""
+        raise ConfigError(f"--resume: nothing to resume in {run_dir}{logged}; run without --resume into a new "
+                          "--out, or lower save_every so checkpoints are written more often")
+    saved = saved_grpo_section(run_dir, config_section)
+    if saved is not None:
+        check_resume_config(run_dir, saved, cfg)
+    state = load_trainer_state(latest)
+    try:
+        s = build_setup(cfg, str(latest))
+    except (OSError, ValueError, RuntimeError) as err:  # a truncated safetensors file, a broken config
+        raise DataError(f"checkpoint {latest} cannot be loaded ({type(err).__name__}: {err}); remove it to "
+                        "resume from an earlier checkpoint") from None
+    s.optimizer.load_state_dict(state["optimizer"])
+    s.scheduler.load_state_dict(state["scheduler"])
+    restore_rng(state)
+    log.truncate_after(state["step"])
+    return s, state["step"]
+
+
+def update_settings(cfg: ZeroConfig) -> UpdateSettings:
+    return UpdateSettings(
+        loss_type=cfg.loss, clip_low=cfg.clip_eps_low, clip_high=cfg.clip_eps_high, beta=cfg.beta,
+        iterations=cfg.iterations_per_batch, micro_batch_size=cfg.micro_batch_size,
+        max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature, max_grad_norm=cfg.max_grad_norm,
+        precision=cfg.update_precision,
+    )
