@@ -13,7 +13,7 @@ PLOTLY_BASIC_DIR     := r1lab/tracking/report_assets/vendor
 PLOTLY_BASIC_VERSION := 3.7.0
 PLOTLY_BASIC_SHA256  := c23b03591a6bdad0bd0f47a0c5c52305a5519812b73ce254be65cd841553c9c2
 
-.PHONY: install demo test bench lint clean
+.PHONY: install demo test test-fast bench lint clean
 
 install: $(STAMP)
 
@@ -40,6 +40,10 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest -q tests
+
+# The edit-test loop: pure functions and tiny models only (no stage runs, Ray, sandbox or real model).
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow" tests/unit
 
 bench: install
 	$(BIN)/python -m pip install --quiet -e ".[bench]"

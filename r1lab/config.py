@@ -56,11 +56,15 @@ class ZeroConfig(Strict):
     update_precision: Literal["float32", "bfloat16"] = "float32"
     report_to: list[Literal["tensorboard", "wandb", "mlflow"]] = ["tensorboard"]
 
-    steps: int = Field(150, ge=0)
+    steps: int = Field(150, ge=1)
     prompts_per_step: int = Field(8, ge=1)
-    samples_per_prompt: int = Field(8, ge=1)  # G
+    samples_per_prompt: int = Field(8, ge=2)  # G: a group needs two samples, or every advantage is 0
     micro_batch_size: int = Field(32, ge=1)  # sequences per forward pass
     max_new_tokens: int = Field(96, ge=1)
+    # Prompts longer than this (tokens, in the template) are left out of the train and held-out sets,
+    # with a warning naming how many (verl's filter_overlong_prompts; truncating a question would change
+    # it). None: the model's context length minus max_new_tokens.
+    max_prompt_length: int | None = Field(None, ge=1)
     temperature: float = Field(1.0, gt=0)
     top_p: float = Field(1.0, gt=0, le=1)
     top_k: int = Field(0, ge=0)  # 0 = off

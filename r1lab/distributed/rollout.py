@@ -80,6 +80,7 @@ class RolloutWorker:
 
         from r1lab.config import ZeroConfig
         from r1lab.generation import make_generator
+        from r1lab.models.loading import disable_dropout
 
         torch.set_num_threads(threads)
         self.cfg = ZeroConfig.model_validate(spec.cfg)
@@ -87,7 +88,8 @@ class RolloutWorker:
         dtype = torch.bfloat16 if self.cfg.dtype == "bfloat16" else torch.float32
         self.model = AutoModelForCausalLM.from_config(spec.model_config, dtype=dtype)
         self.model.generation_config = spec.generation_config
-        self.model.train()  # as the trainer's: the logprobs below must match its forward
+        disable_dropout(self.model)  # as the trainer's: the logprobs below must match its forward
+        self.model.train()
         self.generator = make_generator(self.cfg.generator, self.model, spec.tokenizer,
                                         self.cfg.rollout_precision)
         self.task = task_of(self.cfg)

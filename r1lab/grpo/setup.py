@@ -4,6 +4,7 @@ built once from the config, fresh or from the run's latest checkpoint."""
 from __future__ import annotations
 
 import copy
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,10 +13,11 @@ import yaml
 
 from r1lab.config import ZeroConfig
 from r1lab.errors import ConfigError, DataError
+from r1lab.evaluation.runner import encode_prompts
 from r1lab.generation import Generator, make_generator
 from r1lab.grpo.rollout import task_of
 from r1lab.models.checkpoint import find_latest, load_trainer_state, restore_rng
-from r1lab.models.loading import load_model
+from r1lab.models.loading import disable_dropout, load_model
 from r1lab.models.templates import choose_template
 from r1lab.rl.update import UpdateSettings
 from r1lab.tasks import Task
@@ -46,6 +48,7 @@ def build_setup(cfg: ZeroConfig, model_path: str | None = None) -> Setup:
     torch.manual_seed(cfg.seed)
     task = task_of(cfg)
     model, tokenizer = load_model(model_path or cfg.model, cfg.dtype)
+    disable_dropout(model)
     model.train()
     # The reference is the starting policy (cfg.model, also when resuming); with beta = 0 there is no
     # KL term and no second model.
@@ -60,14 +63,47 @@ def build_setup(cfg: ZeroConfig, model_path: str | None = None) -> Setup:
     eval_generator = generator
     if cfg.rollout_precision != "float32":  # held-out evals sample the float32 policy itself
         eval_generator = make_generator(cfg.generator, model, tokenizer)
+    template = choose_template(cfg.template, tokenizer)
+    limit = prompt_limit(cfg, model)
     return Setup(
-        cfg=cfg, model=model, tokenizer=tokenizer, ref_model=ref_model, task=task,
-        template=choose_template(cfg.template, tokenizer),
+        cfg=cfg, model=model, tokenizer=tokenizer, ref_model=ref_model, task=task, template=template,
         generator=generator, eval_generator=eval_generator,
         optimizer=optimizer, scheduler=scheduler,
-        train_problems=task.problems("train", cfg.train_problems, cfg.seed),
-        eval_problems=task.problems("test", cfg.eval_problems, cfg.seed),
+        train_problems=fitting_prompts(task.problems("train", cfg.train_problems, cfg.seed), "training",
+                                       tokenizer, task, template, limit),
+        eval_problems=fitting_prompts(task.problems("test", cfg.eval_problems, cfg.seed), "held-out",
+                                      tokenizer, task, template, limit),
     )
+
+
+def prompt_limit(cfg: ZeroConfig, model) -> int | None:
+    """The longest prompt a rollout can take: max_prompt_length, else the model's context minus the
+    completion's room."""
+    if cfg.max_prompt_length is not None:
+        return cfg.max_prompt_length
+    context = getattr(model.config, "max_position_embeddings", None)
+    if context is None:
+        return None
+    if context <= cfg.max_new_tokens:
+        raise ConfigError(f"max_new_tokens ({cfg.max_new_tokens}) leaves no room for a prompt in the model's "
+                          f"context of {context} tokens")
+    return context - cfg.max_new_tokens
+
+
+def fitting_prompts(problems: list[Problem], kind: str, tokenizer, task: Task, template: str,
+                    limit: int | None) -> list[Problem]:
+    """The problems whose prompt fits in `limit` tokens; the others are left out, and said so."""
+    if limit is None or not problems:
+        return problems
+    lengths = [len(ids) for ids in encode_prompts(tokenizer, task, problems, template)]
+    kept = [p for p, n in zip(problems, lengths) if n <= limit]
+    if not kept:
+        raise ConfigError(f"every {kind} prompt is longer than {limit} tokens (the longest: {max(lengths)}); "
+                          "raise max_prompt_length or lower max_new_tokens")
+    if len(kept) < len(problems):
+        print(f"r1lab: left out {len(problems) - len(kept)} of {len(problems)} {kind} problems whose prompts "
+              f"are longer than {limit} tokens (max_prompt_length)", file=sys.stderr, flush=True)
+    return kept
 
 
 def check_resume_config(run_dir: Path, saved_section: dict, cfg: ZeroConfig) -> None:

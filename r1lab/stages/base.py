@@ -21,8 +21,8 @@ def run(cfg: BaseBuildConfig, run_dir: Path, resume: bool = False, progress: boo
     return summary
 
 
-def register(sub) -> None:
-    base = sub.add_parser("base", help="the embedded tiny base model")
+def add_arguments(base) -> None:
+    """The flags of `r1lab base` (the CLI made the parser)."""
     base_sub = base.add_subparsers(dest="base_command", metavar="ACTION", required=True)
     p = base_sub.add_parser("build", help="rebuild the tiny base model from its seed (corpus, tokenizer, "
                             "pretraining)")

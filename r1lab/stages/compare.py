@@ -90,8 +90,8 @@ def format_table(table: dict) -> str:
     return "\n".join(lines)
 
 
-def register(sub) -> None:
-    p = sub.add_parser("compare", help="evaluate several models side by side on held-out problems (one table)")
+def add_arguments(p) -> None:
+    """The flags of `r1lab compare` (the CLI made the parser)."""
     p.add_argument("models", nargs="*", metavar="NAME=MODEL", help="row name and model dir / id")
     p.add_argument("--task", help="demo, rg:<dataset>, or a math problems file")
     p.add_argument("--out", required=True, help="run directory; the table goes to OUT/table.json")

@@ -59,8 +59,8 @@ def fresh_run_dir(root: Path, name: str) -> Path:
     return candidate
 
 
-def register(sub) -> None:
-    p = sub.add_parser("demo", help="R1-Zero on the embedded tiny base model, end to end on a CPU")
+def add_arguments(p) -> None:
+    """The flags of `r1lab demo` (the CLI made the parser)."""
     p.add_argument("--out", help="run directory (default: runs/demo, or runs/demo-N if that is taken)")
     p.add_argument("--config", help="YAML config file")
     p.add_argument("--steps", type=int)

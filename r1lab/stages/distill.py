@@ -47,8 +47,8 @@ def run(cfg: DistillConfig, run_dir: Path, resume: bool = False, progress: bool 
     return summary
 
 
-def register(sub) -> None:
-    p = sub.add_parser("distill", help="fine-tune a student on a teacher's verified traces")
+def add_arguments(p) -> None:
+    """The flags of `r1lab distill` (the CLI made the parser)."""
     p.add_argument("--teacher", help="teacher model dir or id")
     p.add_argument("--student", help="student model dir or id")
     p.add_argument("--out", required=True, help="run directory; the student goes to OUT/student/final_model")

@@ -231,8 +231,8 @@ def _ks(text: str) -> list[int]:
     return ks
 
 
-def register(sub) -> None:
-    p = sub.add_parser("eval", help="evaluate a model on a benchmark: pass@1, pass@k, cons@k with 95%% CIs")
+def add_arguments(p) -> None:
+    """The flags of `r1lab eval` (the CLI made the parser)."""
     p.add_argument("--model", required=True, help="HF model dir or hub id, or tiny-base / smollm2-135m")
     p.add_argument("--benchmark", required=True,
                    help="gsm8k, math500, aime24, amc23, minerva, rg:<dataset>, or a .jsonl file with "

@@ -235,8 +235,8 @@ def demo_spec() -> tuple[dict, str]:
     return yaml.safe_load(text), "r1lab/recipes/pipeline_demo.yaml"
 
 
-def register(sub) -> None:
-    p = sub.add_parser("pipeline", help="run stages chained from a YAML file (resumable); --demo: the R1 recipe")
+def add_arguments(p) -> None:
+    """The flags of `r1lab pipeline` (the CLI made the parser)."""
     p.add_argument("file", nargs="?", help="pipeline YAML file")
     p.add_argument("--demo", action="store_true", help="the embedded R1 recipe on the tiny base model")
     p.add_argument("--out", help="output directory (default: the file's 'out', or runs/pipeline-demo)")

@@ -11,8 +11,8 @@ def default_out(paths: list[str]) -> Path:
     return Path(paths[0]) / "report.html" if len(paths) == 1 else Path("report.html")
 
 
-def register(sub) -> None:
-    p = sub.add_parser("report", help="HTML report of runs and evals: curves, config diff, completions browser")
+def add_arguments(p) -> None:
+    """The flags of `r1lab report` (the CLI made the parser)."""
     p.add_argument("paths", nargs="+", metavar="RUN",
                    help="run directories (with metrics.jsonl) and/or eval output directories (with summary.json)")
     p.add_argument("--out", help="HTML file to write (default RUN/report.html, or ./report.html for several)")

@@ -91,9 +91,8 @@ def run(cfg: RLConfig, run_dir: Path, resume: bool = False, progress: bool = Tru
                  progress=progress, name="rl")
 
 
-def register(sub) -> None:
-    p = sub.add_parser("rl", help="GRPO over verifiable tasks (rule + language rewards) and general prompts "
-                       "(reward model)")
+def add_arguments(p) -> None:
+    """The flags of `r1lab rl` (the CLI made the parser)."""
     p.add_argument("--model", help="policy: HF model dir or hub id, or tiny-base (sets grpo.model)")
     p.add_argument("--task", help="verifiable task (sets grpo.task)")
     p.add_argument("--out", required=True, help="run directory")

@@ -122,8 +122,8 @@ def run(cfg: RMConfig, run_dir: Path, resume: bool = False, progress: bool = Tru
     return summary
 
 
-def register(sub) -> None:
-    p = sub.add_parser("rm", help="train a reward model on preference pairs (Bradley-Terry)")
+def add_arguments(p) -> None:
+    """The flags of `r1lab rm` (the CLI made the parser)."""
     p.add_argument("--model", help="HF model dir or hub id (a causal LM gets a fresh score head), or tiny-base")
     p.add_argument("--pairs", help="jsonl of {prompt, chosen, rejected}")
     p.add_argument("--out", required=True, help="run directory; the reward model goes to OUT/final_model")

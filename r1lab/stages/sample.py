@@ -185,8 +185,8 @@ def run(cfg: SampleConfig, run_dir: Path, resume: bool = False, progress: bool =
     return stats
 
 
-def register(sub) -> None:
-    p = sub.add_parser("sample", help="rejection sampling: keep verified, readable completions as SFT data")
+def add_arguments(p) -> None:
+    """The flags of `r1lab sample` (the CLI made the parser)."""
     p.add_argument("--model", help="HF model dir or hub id, or tiny-base")
     p.add_argument("--task", help="demo, rg:<dataset>, or a math problems file")
     p.add_argument("--out", required=True, help="run directory; the data goes to OUT/data.jsonl")

@@ -18,6 +18,7 @@ cross example boundaries (no per-example masks on CPU); bucketing (the default) 
 from __future__ import annotations
 
 import random
+import sys
 import time
 from pathlib import Path
 from typing import Literal
@@ -181,8 +182,14 @@ def run(cfg: SFTConfig, run_dir: Path, resume: bool = False, progress: bool = Tr
     optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
     steps_per_epoch = len(make_batches(seqs, cfg, 0))
     total = steps_per_epoch * cfg.epochs
+    warmup = cfg.warmup_steps
+    if warmup >= total:  # the learning rate would never reach its value
+        warmup = total // 10
+        print(f"r1lab sft: warning: warmup_steps ({cfg.warmup_steps}) >= the {total} optimizer steps of this run "
+              f"({len(seqs)} examples, batch_size {cfg.batch_size}, {cfg.epochs} epochs); warming up over "
+              f"{warmup} steps instead", file=sys.stderr, flush=True)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(
-        (s + 1) / max(1, cfg.warmup_steps), max(0.0, (total - s) / max(1, total - cfg.warmup_steps))))
+        (s + 1) / max(1, warmup), max(0.0, (total - s) / max(1, total - warmup))))
 
     step, t0, losses = 0, time.perf_counter(), []
     bar = tqdm(total=total, desc="sft", disable=not progress, dynamic_ncols=True)
@@ -216,8 +223,8 @@ def run(cfg: SFTConfig, run_dir: Path, resume: bool = False, progress: bool = Tr
     return summary
 
 
-def register(sub) -> None:
-    p = sub.add_parser("sft", help="supervised fine-tuning on chat or prompt/completion jsonl (assistant tokens)")
+def add_arguments(p) -> None:
+    """The flags of `r1lab sft` (the CLI made the parser)."""
     p.add_argument("--model", help="HF model dir or hub id, or tiny-base")
     p.add_argument("--data", action="append", help="SFT jsonl file (repeatable)")
     p.add_argument("--out", required=True, help="run directory; the model goes to OUT/final_model")

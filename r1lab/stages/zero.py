@@ -25,8 +25,8 @@ def run(cfg: ZeroConfig, run_dir: Path, resume: bool = False, progress: bool = T
     return train(cfg, Path(run_dir), resume=resume, progress=progress, name="zero")
 
 
-def register(sub) -> None:
-    p = sub.add_parser("zero", help="R1-Zero: GRPO from a base model with rule rewards")
+def add_arguments(p) -> None:
+    """The flags of `r1lab zero` (the CLI made the parser)."""
     p.add_argument("--model", help="HF model dir or hub id, or tiny-base / smollm2-135m")
     p.add_argument("--task", help="demo, rg:<reasoning-gym dataset>, or a .jsonl/.parquet math file")
     p.add_argument("--out", required=True, help="run directory")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from r1lab.data.io import read_jsonl
+from r1lab.errors import UserError
 
 
 def _clean(value: Any) -> Any:
@@ -26,7 +27,13 @@ def _clean(value: Any) -> Any:
 class RunLog:
     def __init__(self, run_dir: Path):
         self.dir = Path(run_dir)
-        self.dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            probe = self.dir / ".r1lab-write-check"
+            probe.touch()
+            probe.unlink()
+        except OSError as err:  # checked before any model is loaded, so a bad --out costs nothing
+            raise UserError(f"cannot write the run directory {self.dir}: {err.strerror or err}") from None
         self.metrics_path = self.dir / "metrics.jsonl"
         self.samples_path = self.dir / "samples.jsonl"
 

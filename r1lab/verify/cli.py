@@ -11,8 +11,8 @@ VERIFY_MODULES = [
 ]
 
 
-def register(sub) -> None:
-    parser = sub.add_parser("verify", help="check responses with r1lab's verifiers (math, code)")
+def add_arguments(parser) -> None:
+    """The flags of `r1lab verify` (the CLI made the parser)."""
     kinds = parser.add_subparsers(dest="kind", metavar="KIND", required=True)
     for name in VERIFY_MODULES:
         importlib.import_module(name).register_verify(kinds)

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 PACKAGE = Path(__file__).resolve().parents[2] / "r1lab"
 ENTRY_POINTS = {"r1lab.cli", "r1lab.__main__"}
 
@@ -112,6 +114,7 @@ def test_no_library_module_imports_the_cli():
     assert sorted(name for name, targets in import_graph().items() if "r1lab.cli" in targets) == []
 
 
+@pytest.mark.slow  # imports torch, transformers, ray, plotly... once
 def test_every_module_imports_in_a_fresh_interpreter():
     names = sorted(module_names())
     script = "import importlib, sys\nfor name in sys.argv[1:]:\n    importlib.import_module(name)\n"
