@@ -12,37 +12,41 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
 
 import torch
 from pydantic import Field
 
-from r1lab.config import Strict, load_config
+from r1lab.config import Strict, TemplateChoice, load_config
 from r1lab.evaluation.runner import encode_prompts, evaluate_problems, summarize
 from r1lab.generation import make_generator
 from r1lab.models.loading import load_model
-from r1lab.models.templates import choose_template, stop_strings
+from r1lab.models.templates import prompt_format, stop_strings
 from r1lab.rewards.language import language_mixing_rate, problem_language
 from r1lab.rewards.signals import reflection_words_per_1k
 from r1lab.tasks import load_task
 
 
 class CompareConfig(Strict):
-    models: dict[str, str] = Field(default_factory=dict)  # row name -> model (dir, hub id, tiny-base)
-    task: str = "demo"
-    problems: int = Field(64, ge=1)  # held-out problems
-    n: int = Field(4, ge=1)  # samples per problem
-    max_new_tokens: int = Field(96, ge=1)
-    temperature: float = Field(0.6, gt=0)
-    top_p: float = Field(0.95, gt=0, le=1)
-    template: Literal["auto", "r1_zero", "chat"] = "auto"
-    seed: int = 0
+    models: dict[str, str] = Field(default_factory=dict, description="row name -> model (directory, hub id, "
+                                   "tiny-base)")
+    task: str = Field("demo", description="demo, rg:<reasoning-gym dataset>, or a .jsonl/.parquet math problems "
+                      "file")
+    problems: int = Field(64, ge=1, description="held-out problems")
+    n: int = Field(4, ge=1, description="samples per problem")
+    max_new_tokens: int = Field(96, ge=1, description="longest completion, in tokens")
+    temperature: float = Field(0.6, gt=0, description="sampling temperature (R1's protocol: 0.6)")
+    top_p: float = Field(0.95, gt=0, le=1, description="nucleus sampling (R1's protocol: 0.95)")
+    template: TemplateChoice = Field("auto", description="prompt template: auto (r1_zero for base models, chat "
+                                     "otherwise), r1_zero, chat, or a .jinja file")
+    system_prompt: str = Field("", description="system message (chat, .jinja); under r1_zero it replaces the "
+                               "frame's first line")
+    seed: int = Field(0, description="sampling seed, the same for every model")
 
 
 def evaluate_model(model_path: str, cfg: CompareConfig, task, problems) -> dict:
     model, tokenizer = load_model(model_path)
     model.eval()
-    template = choose_template(cfg.template, tokenizer)
+    template = prompt_format(cfg.template, tokenizer, cfg.system_prompt)
     results = evaluate_problems(
         make_generator("engine", model, tokenizer), task, problems, encode_prompts(tokenizer, task, problems, template),
         n=cfg.n, temperature=cfg.temperature, top_p=cfg.top_p, max_new_tokens=cfg.max_new_tokens,

@@ -13,10 +13,10 @@ from r1lab.tracking.run_log import RunLog
 
 
 class DemoDataConfig(Strict):
-    seed: int = 0
-    prompts: int = Field(64, ge=1)
-    pairs: int = Field(400, ge=2)
-    sft: int = Field(64, ge=1)
+    seed: int = Field(0, description="seed of the generated data")
+    prompts: int = Field(64, ge=1, description="general prompts written to prompts.jsonl")
+    pairs: int = Field(400, ge=2, description="preference pairs written to pairs.jsonl")
+    sft: int = Field(64, ge=1, description="SFT examples written to sft.jsonl")
 
 
 Config = DemoDataConfig

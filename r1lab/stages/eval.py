@@ -20,7 +20,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from r1lab.config import Strict, build_config
+from r1lab.config import Strict, TemplateChoice, load_config
 from r1lab.data.io import iter_jsonl
 from r1lab.errors import UserError
 from r1lab.evaluation.benchmarks import default_data_dir, load_benchmark
@@ -28,27 +28,35 @@ from r1lab.evaluation.runner import ProblemResult, encode_prompts, evaluate_prob
 from r1lab.types import Problem, Verdict, sample_record
 
 # Settings that change the samples: a rerun into the same OUT must match them (limit may grow).
-RESULT_KEYS = ("model", "benchmark", "n", "temperature", "top_p", "max_new_tokens", "template", "seed")
+RESULT_KEYS = ("model", "benchmark", "n", "temperature", "top_p", "max_new_tokens", "template", "system_prompt",
+               "seed")
+# Keys an output directory from before they existed was made with.
+BEFORE_KEY = {"system_prompt": ""}
 
 
 class EvalConfig(Strict):
-    model: str
-    benchmark: str  # gsm8k, math500, aime24, amc23, minerva, rg:<dataset>, or a .jsonl file
-    n: int = Field(64, ge=1)  # samples per problem
-    k: list[int] | None = None  # pass@k and cons@k; None: 1, 8, 64 up to n, and n; values above n are skipped
-    temperature: float = Field(0.6, ge=0)
-    top_p: float = Field(0.95, gt=0, le=1)
-    max_new_tokens: int = Field(1024, ge=1)
-    limit: int | None = Field(None, ge=1)  # the first N problems only
-    data_dir: str = ""  # empty: $R1LAB_DATA_DIR, else ../shared/benchmarks
-    template: Literal["auto", "chat", "r1_zero"] = "auto"
-    seed: int = 0
-    batch_prompts: int = Field(16, ge=1)  # prompts per generate() call (each with n samples)
-    dtype: Literal["float32", "bfloat16"] = "float32"
-    threads: int = Field(0, ge=0)  # torch intra-op threads; 0 = torch's default
-    # r1lab's engine (shared prompt prefill, finished rows dropped) or transformers' generate; both
-    # sample the same distribution, so a resumed run may switch.
-    generator: Literal["engine", "hf"] = "engine"
+    model: str = Field(description="HF model directory or hub id, or tiny-base / smollm2-135m")
+    benchmark: str = Field(description="gsm8k, math500, aime24, amc23, minerva, rg:<dataset>, or a .jsonl file")
+    n: int = Field(64, ge=1, description="samples per problem")
+    k: list[int] | None = Field(None, description="k of pass@k and cons@k; null: 1, 8, 64 up to n, and n "
+                                "(values above n are skipped)")
+    temperature: float = Field(0.6, ge=0, description="sampling temperature (R1's protocol: 0.6; 0 = greedy)")
+    top_p: float = Field(0.95, gt=0, le=1, description="nucleus sampling (R1's protocol: 0.95)")
+    max_new_tokens: int = Field(1024, ge=1, description="longest response, in tokens (truncated = wrong)")
+    limit: int | None = Field(None, ge=1, description="evaluate the first N problems only")
+    data_dir: str = Field("", description="local benchmark copies; empty: $R1LAB_DATA_DIR, else "
+                          "../shared/benchmarks")
+    template: TemplateChoice = Field("auto", description="prompt template: auto (chat when the model has one, "
+                                     "else r1_zero), r1_zero, chat, or a .jinja file")
+    system_prompt: str = Field("", description="system message (chat, .jinja); under r1_zero it replaces the "
+                               "frame's first line")
+    seed: int = Field(0, description="sampling seed")
+    batch_prompts: int = Field(16, ge=1, description="prompts per generate() call (each with n samples)")
+    dtype: Literal["float32", "bfloat16"] = Field("float32", description="dtype the model is loaded in")
+    threads: int = Field(0, ge=0, description="torch intra-op threads; 0 = torch's default")
+    # Both sample the same distribution, so a resumed run may switch.
+    generator: Literal["engine", "hf"] = Field("engine", description="r1lab's engine (shared prompt prefill, "
+                                               "finished rows dropped) or transformers' generate")
 
 
 Config = EvalConfig
@@ -93,9 +101,9 @@ def default_ks(n: int) -> list[int]:
 
 def resolved_template(cfg: EvalConfig) -> str:
     from r1lab.models.loading import load_tokenizer
-    from r1lab.models.templates import choose_template
+    from r1lab.models.templates import prompt_format
 
-    return choose_template(cfg.template, load_tokenizer(cfg.model))
+    return prompt_format(cfg.template, load_tokenizer(cfg.model), cfg.system_prompt).name
 
 
 def generate_missing(cfg: EvalConfig, task, todo: list[Problem], out: Path, done: dict, total: int, say=print) -> str:
@@ -104,12 +112,12 @@ def generate_missing(cfg: EvalConfig, task, todo: list[Problem], out: Path, done
 
     from r1lab.generation import make_generator
     from r1lab.models.loading import load_model
-    from r1lab.models.templates import choose_template, stop_strings
+    from r1lab.models.templates import prompt_format, stop_strings
 
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     model, tokenizer = load_model(cfg.model, cfg.dtype)
-    template = choose_template(cfg.template, tokenizer)
+    template = prompt_format(cfg.template, tokenizer, cfg.system_prompt)
     generator = make_generator(cfg.generator, model, tokenizer)
     prompt_ids = encode_prompts(tokenizer, task, todo, template)
 
@@ -125,7 +133,7 @@ def generate_missing(cfg: EvalConfig, task, todo: list[Problem], out: Path, done
     evaluate_problems(generator, task, todo, prompt_ids, n=cfg.n, temperature=cfg.temperature,
                       top_p=cfg.top_p, max_new_tokens=cfg.max_new_tokens, stop=stop_strings(template),
                       seed=cfg.seed, batch_prompts=cfg.batch_prompts, on_batch=save)
-    return template
+    return template.name
 
 
 # ---------------------------------------------------------------------------------------------
@@ -173,7 +181,7 @@ def check_same_run(out: Path, cfg: EvalConfig) -> None:
     mine = {k: getattr(cfg, k) for k in RESULT_KEYS}
     if path.is_file():
         theirs = json.loads(path.read_text())
-        differ = [k for k in RESULT_KEYS if theirs.get(k) != mine[k]]
+        differ = [k for k in RESULT_KEYS if theirs.get(k, BEFORE_KEY.get(k)) != mine[k]]
         if differ:
             raise UserError(f"{out} holds samples made with different settings ({', '.join(differ)}); "
                             "use another --out or delete it")
@@ -233,10 +241,10 @@ def _ks(text: str) -> list[int]:
 
 def add_arguments(p) -> None:
     """The flags of `r1lab eval` (the CLI made the parser)."""
-    p.add_argument("--model", required=True, help="HF model dir or hub id, or tiny-base / smollm2-135m")
-    p.add_argument("--benchmark", required=True,
+    p.add_argument("--model", help="HF model dir or hub id, or tiny-base / smollm2-135m (required)")
+    p.add_argument("--benchmark",
                    help="gsm8k, math500, aime24, amc23, minerva, rg:<dataset>, or a .jsonl file with "
-                   "question/answer fields")
+                   "question/answer fields (required)")
     p.add_argument("--n", type=int, help="samples per problem (default 64)")
     p.add_argument("--k", type=_ks, help="comma-separated k for pass@k and cons@k (default 1,8,64 where "
                    "k <= n, and n)")
@@ -248,19 +256,23 @@ def add_arguments(p) -> None:
                    help="benchmark folder laid out like shared/benchmarks (default $R1LAB_DATA_DIR, "
                    "else ../shared/benchmarks)")
     p.add_argument("--out", help="output directory (default runs/eval/<model>-<benchmark>)")
-    p.add_argument("--template", choices=["auto", "chat", "r1_zero"],
-                   help="auto: the chat template when the tokenizer has one, else R1-Zero's")
+    p.add_argument("--template", help="auto (the chat template when the tokenizer has one, else R1-Zero's), "
+                   "chat, r1_zero, or a .jinja template file")
+    p.add_argument("--system-prompt", dest="system_prompt", help="system message of every prompt")
     p.add_argument("--seed", type=int)
     p.add_argument("--batch-prompts", type=int, dest="batch_prompts", help="prompts per generate call (default 16)")
     p.add_argument("--dtype", choices=["float32", "bfloat16"])
     p.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     p.add_argument("--generator", choices=["engine", "hf"],
                    help="engine (r1lab's, default) or hf (transformers' generate, the reference)")
+    p.add_argument("--config", help="YAML config file (flags win over it)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config key; repeatable")
     p.set_defaults(run=_run)
 
 
 def _run(args) -> int:
     fields = {k: getattr(args, k) for k in EvalConfig.model_fields if getattr(args, k, None) is not None}
-    cfg = build_config(EvalConfig, fields, source="r1lab eval")
+    cfg = load_config(EvalConfig, args.config, args.overrides, **fields)
     run(cfg, Path(args.out or default_out(cfg)))
     return 0

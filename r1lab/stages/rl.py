@@ -32,16 +32,20 @@ from r1lab.rewards.reward_model import RewardModel
 
 
 class RewardModelSection(Strict):
-    path: str = ""  # any HF sequence-classification model with one output ("" = none)
-    weight: float = 1.0
-    normalize: Literal["sigmoid", "zscore", "none"] = "sigmoid"
+    path: str = Field("", description="HF sequence-classification model with one output (r1lab rm's final_model); "
+                      "empty: none")
+    weight: float = Field(1.0, description="weight of its normalised score in a general prompt's reward")
+    normalize: Literal["sigmoid", "zscore", "none"] = Field("sigmoid", description="how raw scores are put on the "
+                                                            "rule rewards' scale (calibrated by r1lab rm)")
 
 
 class RLConfig(Strict):
-    grpo: ZeroConfig = Field(default_factory=ZeroConfig)  # the policy, task, sampling and update
-    general_prompts: str = ""  # jsonl of {"id", "prompt"}
-    general_per_step: int = Field(0, ge=0)  # general prompts per step, next to grpo.prompts_per_step
-    reward_model: RewardModelSection = RewardModelSection()
+    grpo: ZeroConfig = Field(default_factory=ZeroConfig, description="the policy, task, sampling and update "
+                             "(the keys of r1lab zero)")
+    general_prompts: str = Field("", description='jsonl of {"id", "prompt"}: prompts without a verifier')
+    general_per_step: int = Field(0, ge=0, description="general prompts per step, next to grpo.prompts_per_step")
+    reward_model: RewardModelSection = Field(default_factory=RewardModelSection, description="the reward model "
+                                             "that scores general prompts")
 
     @model_validator(mode="after")
     def _check(self) -> RLConfig:

@@ -40,33 +40,38 @@ WORD_RE = re.compile(r"\S+")
 
 
 class FilterSection(Strict):
-    require_verified: bool = True  # the task's verifier must accept the answer
-    require_format: bool = True  # exactly one non-empty think block, then one answer block
-    max_language_mixing: float = Field(0.0, ge=0, le=1)  # most share of reasoning words not in the target
-    min_tokens: int = Field(1, ge=0)
-    max_tokens: int = Field(0, ge=0)  # 0 = no bound but max_new_tokens (truncated samples always go)
-    ngram: int = Field(4, ge=1)  # repetition loop: a word n-gram occurring more than max_repeats times
-    max_repeats: int = Field(3, ge=1)
+    require_verified: bool = Field(True, description="the task's verifier must accept the answer")
+    require_format: bool = Field(True, description="exactly one non-empty think block, then one answer block")
+    max_language_mixing: float = Field(0.0, ge=0, le=1, description="largest share of reasoning words not in "
+                                       "the prompt's language")
+    min_tokens: int = Field(1, ge=0, description="shortest completion kept, in tokens")
+    max_tokens: int = Field(0, ge=0, description="longest completion kept; 0 = no bound but max_new_tokens "
+                            "(truncated samples always go)")
+    ngram: int = Field(4, ge=1, description="repetition loop: a word n-gram of this length occurring more than "
+                       "max_repeats times")
+    max_repeats: int = Field(3, ge=1, description="occurrences of one n-gram that make a repetition loop")
 
 
 class SampleConfig(Strict):
-    model: str = "tiny-base"
-    task: str = "demo"
-    split: Literal["train", "test"] = "train"
-    problems: int = Field(64, ge=1)
-    n: int = Field(8, ge=1)  # samples per prompt
-    max_new_tokens: int = Field(96, ge=1)
-    temperature: float = Field(1.0, gt=0)
-    top_p: float = Field(1.0, gt=0, le=1)
-    template: Literal["auto", "r1_zero", "chat"] = "auto"
-    filters: FilterSection = FilterSection()
-    max_per_prompt: int = Field(1, ge=1)  # cap after dedup
-    prefer: Literal["random", "longest", "shortest"] = "random"  # which survivors fill the cap
-    few_shot: int = Field(0, ge=0)  # examples from few_shot_data shown before each prompt
-    few_shot_data: str = ""  # SFT jsonl (e.g. a hand-checked seed set)
-    batch_prompts: int = Field(16, ge=1)
-    seed: int = 0
-    threads: int = Field(0, ge=0)
+    model: str = Field("tiny-base", description="HF model directory or hub id, or tiny-base / smollm2-135m")
+    task: str = Field("demo", description="demo, rg:<reasoning-gym dataset>, or a .jsonl/.parquet math problems "
+                      "file")
+    split: Literal["train", "test"] = Field("train", description="which split of the task to prompt with")
+    problems: int = Field(64, ge=1, description="prompts drawn from the split")
+    n: int = Field(8, ge=1, description="samples per prompt")
+    max_new_tokens: int = Field(96, ge=1, description="longest completion, in tokens")
+    temperature: float = Field(1.0, gt=0, description="sampling temperature")
+    top_p: float = Field(1.0, gt=0, le=1, description="nucleus sampling")
+    template: Literal["auto", "r1_zero", "chat"] = Field("auto", description="auto: r1_zero for base models, "
+                                                         "the model's chat template otherwise")
+    filters: FilterSection = Field(default_factory=FilterSection, description="what a kept sample must pass")
+    max_per_prompt: int = Field(1, ge=1, description="samples kept per prompt, after dedup")
+    prefer: Literal["random", "longest", "shortest"] = Field("random", description="which survivors fill the cap")
+    few_shot: int = Field(0, ge=0, description="examples from few_shot_data shown before each prompt")
+    few_shot_data: str = Field("", description="SFT jsonl of examples (e.g. a hand-checked seed set)")
+    batch_prompts: int = Field(16, ge=1, description="prompts per generate() call")
+    seed: int = Field(0, description="seed of the problem draw and sampling")
+    threads: int = Field(0, ge=0, description="torch intra-op threads; 0 = torch's default")
 
 
 # ----------------------------------------------------------------------------------------- filters
