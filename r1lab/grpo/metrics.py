@@ -8,10 +8,12 @@ same sampling seed every time, so the curve's differences are the model's, not t
 
 from __future__ import annotations
 
+import math
 import random
 
 import torch
 
+from r1lab.config import RULE_COMPONENTS
 from r1lab.evaluation.runner import encode_prompts, evaluate_problems, summarize
 from r1lab.models.templates import stop_strings
 from r1lab.rewards.language import language_mixing_rate, problem_language
@@ -23,7 +25,7 @@ def step_metrics(rollout: Rollout, zero_var: torch.Tensor) -> dict[str, float]:
     comps = rollout.completions
     lengths = sorted(len(c.token_ids) for c in comps)
     row = {
-        "reward_mean": sum(rollout.rewards) / len(comps),
+        "reward_mean": applicable_mean(rollout.rewards),
         "accuracy": sum(v.correct for v in rollout.verdicts) / len(comps),
         "unverifiable_rate": sum(v.status == "unverifiable" for v in rollout.verdicts) / len(comps),
         "response_length_mean": sum(lengths) / len(lengths),
@@ -37,8 +39,21 @@ def step_metrics(rollout: Rollout, zero_var: torch.Tensor) -> dict[str, float]:
         "completion_tokens": sum(lengths),
     }
     for name, values in rollout.reward_components.items():
-        row[f"reward/{name}"] = sum(values) / len(values)
+        row[f"reward/{name}"] = applicable_mean(values)
+        if name not in RULE_COMPONENTS:  # a user's reward function: None where it does not apply
+            row[f"reward_none_rate/{name}"] = sum(v is None for v in values) / len(values)
     return row
+
+
+def applicable_mean(values: list[float | None]) -> float:
+    """The mean over the values there are: None (a reward that does not apply) and NaN (one that
+    could not score) are left out; NaN when nothing is left."""
+    kept = [v for v in values if v is not None and not math.isnan(v)]
+    return sum(kept) / len(kept) if kept else math.nan
+
+
+def _json_number(value: float | None) -> float | None:
+    return None if value is None or math.isnan(value) else value
 
 
 def kept_samples(rollout: Rollout, step: int, k: int, seed: int) -> list[dict]:
@@ -50,8 +65,8 @@ def kept_samples(rollout: Rollout, step: int, k: int, seed: int) -> list[dict]:
         c = rollout.completions[i]
         rows.append(sample_record(
             rollout.problems[c.prompt_index], c.text, len(c.token_ids), c.finish_reason, rollout.verdicts[i],
-            step=step, reward=rollout.rewards[i],
-            components={name: values[i] for name, values in rollout.reward_components.items()}))
+            step=step, reward=_json_number(rollout.rewards[i]),
+            components={name: _json_number(values[i]) for name, values in rollout.reward_components.items()}))
     return rows
 
 

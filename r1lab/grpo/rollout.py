@@ -20,7 +20,8 @@ import torch
 from r1lab.config import ZeroConfig
 from r1lab.evaluation.runner import encode_prompts
 from r1lab.generation import Generator, SamplingParams
-from r1lab.models.templates import stop_strings
+from r1lab.models.templates import PromptFormat, render_prompt, stop_strings
+from r1lab.rewards.custom import load_reward_functions
 from r1lab.rewards.scoring import score_completions
 from r1lab.tasks import Task, load_task
 from r1lab.types import Completion, Problem, Rollout
@@ -44,7 +45,7 @@ def prompt_seed(seed: int, step: int, problem_id: str) -> int:
     return int.from_bytes(digest, "little") >> 1
 
 
-def training_sampling(cfg: ZeroConfig, template: str, step: int, prompt_keys: list[str]) -> SamplingParams:
+def training_sampling(cfg: ZeroConfig, template: PromptFormat, step: int, prompt_keys: list[str]) -> SamplingParams:
     """G samples per prompt at the training temperature, seeded per (step, prompt key)."""
     return SamplingParams(n=cfg.samples_per_prompt, max_new_tokens=cfg.max_new_tokens,
                           temperature=cfg.temperature, top_p=cfg.top_p, top_k=cfg.top_k,
@@ -52,15 +53,18 @@ def training_sampling(cfg: ZeroConfig, template: str, step: int, prompt_keys: li
                           seeds=tuple(prompt_seed(cfg.seed, step, key) for key in prompt_keys))
 
 
-def make_rollout(generator: Generator, tokenizer, template: str, task: Task, problems: list[Problem],
+def make_rollout(generator: Generator, tokenizer, template: PromptFormat, task: Task, problems: list[Problem],
                  cfg: ZeroConfig, step: int, version: int) -> Rollout:
     """Encode the prompts, sample G completions each (tagged with the weights' version) and score
-    them with the task's verifier and the rule rewards."""
+    them with the task's verifier, the rule rewards and the user's reward functions."""
     prompt_ids = encode_prompts(tokenizer, task, problems, template)
     completions = generator.generate(prompt_ids, training_sampling(cfg, template, step, [p.id for p in problems]))
     for c in completions:
         c.policy_version = version
-    return score_completions(task, problems, prompt_ids, completions, cfg.rewards.model_dump())
+    custom = load_reward_functions(cfg.rewards.custom)  # each file imported once per process
+    texts = [render_prompt(template, task.prompt(p), tokenizer, task.chat_instruction) for p in problems] \
+        if custom else None
+    return score_completions(task, problems, prompt_ids, completions, cfg.rewards.weights(), custom, texts)
 
 
 def merge_rollouts(parts: list[Rollout]) -> Rollout:

@@ -4,12 +4,13 @@ Accuracy is the binary verdict of the task's own verify(), the one eval reports,
 eval accuracy cannot disagree. A task's partial credit (reasoning-gym's scores, the fraction of code
 tests passed) is a reward-hacking route (a hedged "5 or 6" earns part of it), so it is a component
 of its own, `partial`, with weight 0 unless a config asks for it. Format is a strict rule on the
-whole response. `combine` returns the total and each component, and
-every component is logged each step.
+whole response. Users' own reward functions (r1lab.rewards.custom) are components like these.
+`combine` returns the total; every component is logged each step.
 """
 
 from __future__ import annotations
 
+import math
 import re
 
 from r1lab.types import Verdict
@@ -39,11 +40,19 @@ def partial_credit(verdict: Verdict) -> float:
     return verdict.score if verdict.status != "unverifiable" else 0.0
 
 
-def combine(components: dict[str, list[float]], weights: dict[str, float]) -> list[float]:
+def combine(components: dict[str, list[float | None]], weights: dict[str, float]) -> list[float]:
     """Total reward per sample: sum over components of weight * value. Components with weight 0 are
-    still logged by the caller but do not move the total."""
+    still logged by the caller but do not move the total. A value of None means the component does
+    not apply to that sample (a user's reward function returned None) and adds nothing, as in TRL; a
+    sample to which no weighted component applies gets NaN. NaN means a component could not score the
+    sample: the total is then NaN too. The advantage leaves NaN totals out of their group's statistics
+    (r1lab.rl.advantages)."""
     names = [name for name in components if weights.get(name, 0.0) != 0.0]
     size = len(next(iter(components.values()))) if components else 0
     if any(len(v) != size for v in components.values()):
         raise ValueError("reward components have different lengths")
-    return [sum(weights[name] * components[name][i] for name in names) for i in range(size)]
+    totals = []
+    for i in range(size):
+        terms = [weights[name] * components[name][i] for name in names if components[name][i] is not None]
+        totals.append(sum(terms) if terms or not names else math.nan)
+    return totals
