@@ -32,6 +32,7 @@ from typing import Any
 from r1lab.errors import ConfigError
 from r1lab.grpo.rollout import make_rollout, merge_rollouts, recompute_logprobs, step_problems, task_of
 from r1lab.grpo.setup import Setup
+from r1lab.models.templates import PromptFormat
 from r1lab.types import Problem, Rollout
 
 MAX_REDOS_PER_SHARE = 3  # per step; a share that keeps killing its worker is a bug, not bad luck
@@ -65,7 +66,7 @@ class WorkerSpec:
     model_config: Any
     generation_config: Any
     tokenizer: Any
-    template: str
+    template: PromptFormat
     behaviour_logprobs: bool  # async: also return logprobs under the sampling weights
 
 
@@ -156,8 +157,8 @@ class RayRolloutSource:
         dist = s.cfg.distributed
         self.cfg, self.train_problems = s.cfg, s.train_problems
         self.spec = WorkerSpec(
-            cfg=s.cfg.model_dump(mode="json"), model_config=s.model.config,
-            generation_config=s.model.generation_config, tokenizer=s.tokenizer,
+            cfg=s.cfg.model_dump(mode="json"), model_config=s.generation_model.config,
+            generation_config=s.generation_model.generation_config, tokenizer=s.tokenizer,
             template=s.template, behaviour_logprobs=dist.max_staleness > 0,
         )
         self.max_staleness = dist.max_staleness
@@ -168,10 +169,12 @@ class RayRolloutSource:
         self.prefetched: dict[int, list[_Share]] = {}
         self._stats: dict[str, float] = {}
         self.restarts_total = 0
-        self.push_weights(s.model, version)
+        self.push_weights(s.generation_model, version)
 
     # -- weights
     def push_weights(self, model, version: int) -> None:
+        """`model`: what the workers decode with (Setup.generation_model: with LoRA the merged copy, so
+        workers hold a plain model and need no peft)."""
         import ray
 
         # One copy into the object store; every worker reads the same object (shared memory on a

@@ -1,8 +1,15 @@
 """What a GRPO run holds (policy, optional reference, optimizer, schedule, generators, task, prompts),
-built once from the config, fresh or from the run's latest checkpoint."""
+built once from the config, fresh or from the run's latest checkpoint.
+
+With LoRA (cfg.lora.enabled) the policy is the model with peft adapters, and only they train; the
+generators decode with a plain copy that has the adapters merged in (r1lab.models.lora.MergedModel,
+refreshed after every update by `sync_generation_model`), and the KL reference is the frozen base
+itself, at no memory cost. A checkpoint of a LoRA run holds the adapters; final_model/ the merged model.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import sys
 from dataclasses import dataclass
@@ -10,6 +17,7 @@ from pathlib import Path
 
 import torch
 import yaml
+from pydantic import ValidationError
 
 from r1lab.config import ZeroConfig
 from r1lab.errors import ConfigError, DataError
@@ -18,7 +26,9 @@ from r1lab.generation import Generator, make_generator
 from r1lab.grpo.rollout import task_of
 from r1lab.models.checkpoint import find_latest, load_trainer_state, restore_rng
 from r1lab.models.loading import disable_dropout, load_model
-from r1lab.models.templates import choose_template
+from r1lab.models.lora import MergedModel, apply_lora, load_lora, plain_copy
+from r1lab.models.templates import PromptFormat, prompt_format
+from r1lab.rewards.custom import load_reward_functions
 from r1lab.rl.update import UpdateSettings
 from r1lab.tasks import Task
 from r1lab.tracking.run_log import RunLog
@@ -28,17 +38,32 @@ from r1lab.types import Problem
 @dataclass
 class Setup:
     cfg: ZeroConfig
-    model: torch.nn.Module
+    model: torch.nn.Module  # the policy the optimizer trains (with LoRA: a peft model)
     tokenizer: object
     ref_model: torch.nn.Module | None
     task: Task
-    template: str
+    template: PromptFormat
     generator: Generator  # rollouts (cfg.rollout_precision)
     eval_generator: Generator  # held-out evals: the float32 policy itself
     optimizer: torch.optim.Optimizer
     scheduler: torch.optim.lr_scheduler.LRScheduler
     train_problems: list[Problem]
     eval_problems: list[Problem]
+    # What generators decode with, and what is saved as final_model/ and pushed to rollout workers:
+    # the policy itself, or with LoRA its merged copy.
+    generation_model: torch.nn.Module | None = None
+    merged: MergedModel | None = None
+
+    def __post_init__(self):
+        if self.generation_model is None:
+            self.generation_model = self.model
+
+
+def sync_generation_model(s: Setup) -> None:
+    """After an update: with LoRA, merge the new adapters into the generators' copy (without LoRA the
+    generators share the policy object, so there is nothing to do)."""
+    if s.merged is not None:
+        s.merged.refresh()
 
 
 def build_setup(cfg: ZeroConfig, model_path: str | None = None) -> Setup:
@@ -47,33 +72,55 @@ def build_setup(cfg: ZeroConfig, model_path: str | None = None) -> Setup:
         torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     task = task_of(cfg)
-    model, tokenizer = load_model(model_path or cfg.model, cfg.dtype)
+    load_reward_functions(cfg.rewards.custom)  # a missing file or function is named before any model loads
+    # A LoRA checkpoint holds the adapters: the base is cfg.model, the adapters come from model_path.
+    model, tokenizer = load_model(cfg.model if cfg.lora.enabled else model_path or cfg.model, cfg.dtype)
     disable_dropout(model)
     model.train()
     # The reference is the starting policy (cfg.model, also when resuming); with beta = 0 there is no
     # KL term and no second model.
-    ref_model = None
-    if cfg.beta > 0:
+    ref_model, merged = None, None
+    if cfg.lora.enabled:
+        model = load_lora(model, model_path) if model_path else apply_lora(model, cfg.lora)
+        merged = MergedModel(model)
+        if cfg.beta > 0:  # the frozen base is the starting policy: shared, not copied
+            ref_model = plain_copy(model, share_adapted=True)
+    elif cfg.beta > 0:
         ref_model = copy.deepcopy(model) if model_path is None else load_model(cfg.model, cfg.dtype)[0]
+    if ref_model is not None:
         ref_model.eval().requires_grad_(False)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+    if cfg.gradient_checkpointing:
+        enable_checkpointing(model.get_base_model() if cfg.lora.enabled else model)
+    generation_model = merged.model if merged is not None else model
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg.learning_rate,
+                                  weight_decay=cfg.weight_decay)
     warmup = max(1, cfg.warmup_steps * cfg.iterations_per_batch)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / warmup))
-    generator = make_generator(cfg.generator, model, tokenizer, cfg.rollout_precision)
+    generator = make_generator(cfg.generator, generation_model, tokenizer, cfg.rollout_precision)
     eval_generator = generator
     if cfg.rollout_precision != "float32":  # held-out evals sample the float32 policy itself
-        eval_generator = make_generator(cfg.generator, model, tokenizer)
-    template = choose_template(cfg.template, tokenizer)
-    limit = prompt_limit(cfg, model)
+        eval_generator = make_generator(cfg.generator, generation_model, tokenizer)
+    template = prompt_format(cfg.template, tokenizer, cfg.system_prompt)
+    limit = prompt_limit(cfg, generation_model)
     return Setup(
         cfg=cfg, model=model, tokenizer=tokenizer, ref_model=ref_model, task=task, template=template,
         generator=generator, eval_generator=eval_generator,
-        optimizer=optimizer, scheduler=scheduler,
+        optimizer=optimizer, scheduler=scheduler, generation_model=generation_model, merged=merged,
         train_problems=fitting_prompts(task.problems("train", cfg.train_problems, cfg.seed), "training",
                                        tokenizer, task, template, limit),
         eval_problems=fitting_prompts(task.problems("test", cfg.eval_problems, cfg.seed), "held-out",
                                       tokenizer, task, template, limit),
     )
+
+
+def enable_checkpointing(model) -> None:
+    """Activation (gradient) checkpointing, non-reentrant: with LoRA the frozen embeddings' output needs
+    no requires-grad hook. transformers 5 renamed the method; older versions have only the old name."""
+    enable = getattr(model, "activation_checkpointing_enable", None)
+    if enable is not None:
+        enable(activation_checkpointing_kwargs={"use_reentrant": False})
+    else:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
 
 
 def prompt_limit(cfg: ZeroConfig, model) -> int | None:
@@ -107,8 +154,11 @@ def fitting_prompts(problems: list[Problem], kind: str, tokenizer, task: Task, t
 
 
 def check_resume_config(run_dir: Path, saved_section: dict, cfg: ZeroConfig) -> None:
-    """A resumed run must be the same run: every key but `steps` as saved."""
+    """A resumed run must be the same run: every key but `steps` as saved (keys added to r1lab since
+    the run was saved count with their defaults)."""
     current = cfg.model_dump(mode="json")
+    with contextlib.suppress(ValidationError):  # else compared as saved: the differing keys are named
+        saved_section = ZeroConfig.model_validate(saved_section).model_dump(mode="json")
     differing = sorted(k for k in current if k != "steps" and saved_section.get(k) != current[k])
     if differing:
         raise ConfigError(f"--resume with a config that differs from {run_dir / 'config.yaml'} in: "
@@ -162,4 +212,7 @@ def update_settings(cfg: ZeroConfig) -> UpdateSettings:
         iterations=cfg.iterations_per_batch, micro_batch_size=cfg.micro_batch_size,
         max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature, max_grad_norm=cfg.max_grad_norm,
         precision=cfg.update_precision,
+        # Sharing a prompt's forward among its completions continues from its KV cache, which
+        # gradient checkpointing drops in training forwards (transformers' GradientCheckpointingLayer).
+        share_prompts=not cfg.gradient_checkpointing,
     )
