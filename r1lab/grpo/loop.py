@@ -4,8 +4,8 @@ Each step reads as the recipe's phases (DeepSeek-AI 2025, section 2.2; GRPO from
 1-3 prompts, rollout and reward (here or on Ray rollout workers), plus any extra prompts a stage mixes
 in (`r1lab rl`'s general prompts, scored by a reward model); 4 group-relative advantages with the
 truncation and zero-variance masks; 5 loss and update (here or over data-parallel trainer ranks);
-6 weight sync; 7 log, held-out eval, checkpoint. At the end: `final_model/` in Hugging Face format,
-the two curves, and `summary.json`.
+6 weight sync; 7 log, held-out eval, checkpoint. At the end: `final_model/` in Hugging Face format
+(with LoRA, the adapters merged in) with its model card, the two curves, and `summary.json`.
 
 Held-out evals (eval_every > 0) run before the first step (the base model, step 0), every eval_every
 steps, and after the last step, always with the same sampling seed.
@@ -25,10 +25,11 @@ from pydantic import BaseModel
 from r1lab.config import ZeroConfig, dump_yaml
 from r1lab.distributed.trainer import DataParallelTrainer
 from r1lab.errors import ConfigError
-from r1lab.grpo.metrics import held_out_eval, kept_samples, length_shape, step_metrics
+from r1lab.grpo.metrics import applicable_mean, held_out_eval, kept_samples, length_shape, step_metrics
 from r1lab.grpo.rollout import behaviour_logprobs
-from r1lab.grpo.setup import Setup, setup_or_resume, update_settings
+from r1lab.grpo.setup import Setup, setup_or_resume, sync_generation_model, update_settings
 from r1lab.grpo.sources import rollout_source
+from r1lab.models.card import eval_results, write_model_card
 from r1lab.models.checkpoint import save_checkpoint
 from r1lab.rl.advantages import group_advantages, zero_variance_groups
 from r1lab.rl.update import grpo_update
@@ -94,8 +95,11 @@ def train(cfg: ZeroConfig, run_dir: Path, *, run_config: BaseModel | None = None
     check_distributed(cfg)
     log = RunLog(run_dir)
     s, start = setup_or_resume(cfg, run_dir, resume, log, config_section)
+    if start:
+        print(f"{name}: resuming from step {start} (of {cfg.steps}) in {run_dir}", flush=True)
     dump_yaml(run_config or cfg, run_dir / "config.yaml")
-    (run_dir / "derived.yaml").write_text(yaml.safe_dump(cfg.derived() | {"template": s.template}, sort_keys=False))
+    (run_dir / "derived.yaml").write_text(yaml.safe_dump(cfg.derived() | {"template": s.template.name},
+                                                         sort_keys=False))
     settings = update_settings(cfg)
     source = rollout_source(s, version=start)  # the version is the number of updates the weights have had
     ranks = trainer_ranks(s, settings)
@@ -138,8 +142,9 @@ def train(cfg: ZeroConfig, run_dir: Path, *, run_config: BaseModel | None = None
         t_update = time.perf_counter() - t1
 
         # 6. Weight sync: version step + 1 to the rollout workers (locally the generator shares the
-        # model object, so there is nothing to send).
-        source.push_weights(s.model, version=step + 1)
+        # model object, so there is nothing to send; with LoRA the adapters are merged into its copy).
+        sync_generation_model(s)
+        source.push_weights(s.generation_model, version=step + 1)
         t_sync = time.perf_counter() - t1 - t_update
 
         # 7. Log, eval, checkpoint. Task metrics come from the task's rollout; the extra prompts' from
@@ -149,7 +154,7 @@ def train(cfg: ZeroConfig, run_dir: Path, *, run_config: BaseModel | None = None
                **step_metrics(rollout, zero_var[:len(rollout.problems)]), **stats, **source.stats(),
                "lr": s.scheduler.get_last_lr()[0]}
         if batch:
-            row |= batch.metrics | {"reward_mean_all": sum(rewards) / len(rewards)}
+            row |= batch.metrics | {"reward_mean_all": applicable_mean(rewards)}
         if cfg.beta == 0:
             row.pop("kl", None)
         log.log_metrics(row)
@@ -169,13 +174,13 @@ def train(cfg: ZeroConfig, run_dir: Path, *, run_config: BaseModel | None = None
     if ranks is not None:
         ranks.shutdown()
     source.shutdown()
-    return finish(s, log, run_dir, time.perf_counter() - t_start)
+    return finish(s, log, run_dir, time.perf_counter() - t_start, stage=name)
 
 
-def finish(s: Setup, log: RunLog, run_dir: Path, wall_s: float) -> dict:
-    """final_model/ (Hugging Face format), the two curves, summary.json."""
+def finish(s: Setup, log: RunLog, run_dir: Path, wall_s: float, stage: str = "zero") -> dict:
+    """final_model/ (Hugging Face format, with its model card), the two curves, summary.json."""
     final_dir = run_dir / "final_model"
-    s.model.save_pretrained(final_dir, safe_serialization=True)
+    s.generation_model.save_pretrained(final_dir, safe_serialization=True)
     s.tokenizer.save_pretrained(final_dir)
     rows = log.read_metrics()
     plot_run(rows, run_dir / "plots")
@@ -192,4 +197,26 @@ def finish(s: Setup, log: RunLog, run_dir: Path, wall_s: float) -> dict:
         "wall_s": wall_s,
     }
     log.write_summary(summary)
+    write_model_card(final_dir, stage=stage, base_model=s.cfg.model, data=s.cfg.task, recipe=recipe(s),
+                     results=eval_results([("base model (step 0)", summary["base"]),
+                                           (f"this model (step {s.cfg.steps})", summary["final"])]),
+                     run_dir=run_dir)
     return summary
+
+
+def recipe(s: Setup) -> dict:
+    """The settings a model card lists for a GRPO run."""
+    cfg = s.cfg
+    out = {"algorithm": f"GRPO, loss {cfg.loss}, advantage scale {cfg.resolved_advantage_scale}",
+           "steps": cfg.steps, "prompts x samples per step": f"{cfg.prompts_per_step} x {cfg.samples_per_prompt}",
+           "learning_rate": cfg.learning_rate, "beta (KL)": cfg.beta,
+           "clip (low, high)": f"{cfg.clip_eps_low}, {cfg.clip_eps_high}", "max_new_tokens": cfg.max_new_tokens,
+           "temperature": cfg.temperature, "template": s.template.name,
+           "rewards": {k: v for k, v in cfg.rewards.weights().items() if v}}
+    if cfg.task_options:
+        out["task_options"] = cfg.task_options
+    if cfg.system_prompt:
+        out["system_prompt"] = cfg.system_prompt
+    if cfg.lora.enabled:
+        out["LoRA (merged)"] = f"r {cfg.lora.r}, alpha {cfg.lora.alpha}, on {', '.join(cfg.lora.target_modules)}"
+    return out

@@ -15,6 +15,7 @@ from pydantic import Field
 
 from r1lab.config import Strict, load_config
 from r1lab.errors import ConfigError
+from r1lab.models.card import write_model_card
 from r1lab.stages import sample, sft
 from r1lab.stages.sample import SampleConfig
 from r1lab.stages.sft import SFTConfig
@@ -22,11 +23,14 @@ from r1lab.tracking.run_log import RunLog
 
 
 class DistillConfig(Strict):
-    teacher: str = ""
-    student: str = ""
-    sample: SampleConfig = Field(default_factory=SampleConfig)  # its `model` is replaced by the teacher
-    sft: SFTConfig = Field(default_factory=SFTConfig)  # its `model` and `data` are replaced
-    extra_data: list[str] = Field(default_factory=list)  # more SFT files mixed in (e.g. non-reasoning data)
+    teacher: str = Field("", description="the model that samples traces (required)")
+    student: str = Field("", description="the model fine-tuned on them (required)")
+    sample: SampleConfig = Field(default_factory=SampleConfig, description="rejection sampling with the teacher "
+                                 "(its model is the teacher)")
+    sft: SFTConfig = Field(default_factory=SFTConfig, description="fine-tuning of the student (its model and data "
+                           "are set by distill)")
+    extra_data: list[str] = Field(default_factory=list, description="more SFT files mixed in (e.g. non-reasoning "
+                                  "data)")
 
 
 Config = DistillConfig
@@ -44,6 +48,13 @@ def run(cfg: DistillConfig, run_dir: Path, resume: bool = False, progress: bool 
     tuned = sft.run(sft_cfg, run_dir / "student", progress=progress)
     summary = {"traces": traces, "sft": tuned, "final_model": tuned["final_model"]}
     RunLog(run_dir).write_summary(summary)
+    write_model_card(tuned["final_model"], stage="distill", base_model=cfg.student, data=sft_cfg.data, run_dir=run_dir,
+                     recipe={"algorithm": "distillation: SFT on the teacher's verified traces (no RL)",
+                             "teacher": cfg.teacher, "traces kept": traces["examples"],
+                             "samples per problem": cfg.sample.n, "epochs": cfg.sft.epochs,
+                             "learning_rate": cfg.sft.learning_rate},
+                     results=f"No held-out evaluation (student loss {tuned['loss_first']:.3f} -> "
+                             f"{tuned['loss_last']:.3f}); run `r1lab eval` on it.")
     return summary
 
 

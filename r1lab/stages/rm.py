@@ -23,23 +23,26 @@ from pydantic import Field
 from r1lab.config import Strict, dump_yaml, load_config
 from r1lab.data.io import read_pairs
 from r1lab.errors import ConfigError
+from r1lab.models.card import write_model_card
 from r1lab.models.templates import choose_template
 from r1lab.rewards.reward_model import CALIBRATION, load_reward_model, reward_input, score_batch
 from r1lab.tracking.run_log import RunLog
 
 
 class RMConfig(Strict):
-    model: str = "tiny-base"
-    pairs: str = ""  # jsonl of {"prompt", "chosen", "rejected"}
-    template: Literal["auto", "r1_zero", "chat"] = "auto"
-    epochs: int = Field(2, ge=1)
-    batch_size: int = Field(16, ge=1)  # pairs per step
-    learning_rate: float = Field(5e-5, gt=0)
-    weight_decay: float = Field(0.0, ge=0)
-    max_length: int = Field(256, ge=8)
-    eval_fraction: float = Field(0.1, ge=0, lt=1)
-    seed: int = 0
-    threads: int = Field(0, ge=0)
+    model: str = Field("tiny-base", description="HF model directory or hub id (a causal LM gets a fresh score "
+                       "head), or tiny-base")
+    pairs: str = Field("", description='jsonl of {"prompt", "chosen", "rejected"} (required)')
+    template: Literal["auto", "r1_zero", "chat"] = Field("auto", description="how prompt and response are "
+                                                         "framed; auto: chat when the model has a template")
+    epochs: int = Field(2, ge=1, description="passes over the training pairs")
+    batch_size: int = Field(16, ge=1, description="pairs per optimizer step")
+    learning_rate: float = Field(5e-5, gt=0, description="AdamW learning rate")
+    weight_decay: float = Field(0.0, ge=0, description="AdamW weight decay")
+    max_length: int = Field(256, ge=8, description="tokens kept per scored text (the last ones)")
+    eval_fraction: float = Field(0.1, ge=0, lt=1, description="share of pairs held out for pair accuracy")
+    seed: int = Field(0, description="seed of the split, the order and the head's initialisation")
+    threads: int = Field(0, ge=0, description="torch intra-op threads; 0 = torch's default")
 
 
 def pair_scores(model, tokenizer, batch) -> tuple[torch.Tensor, torch.Tensor]:
@@ -119,6 +122,14 @@ def run(cfg: RMConfig, run_dir: Path, resume: bool = False, progress: bool = Tru
                "eval_pair_accuracy_before": acc_before, "eval_pair_accuracy": acc_after,
                "calibration": calibration, "wall_s": time.perf_counter() - t0, "final_model": str(out)}
     log.write_summary(summary)
+    accuracy = ("No pairs were held out (eval_fraction 0)." if acc_after is None else
+                f"Held-out pair accuracy (chosen scored above rejected): {acc_before:.3f} before training, "
+                f"{acc_after:.3f} after, on {len(held)} pairs.")
+    write_model_card(out, stage="rm", base_model=cfg.model, data=cfg.pairs, run_dir=run_dir, results=accuracy,
+                     recipe={"algorithm": "reward model, Bradley-Terry loss on preference pairs",
+                             "epochs": cfg.epochs, "batch_size (pairs)": cfg.batch_size,
+                             "learning_rate": cfg.learning_rate, "template": template,
+                             "calibration (mean, std)": f"{calibration['mean']:.4f}, {calibration['std']:.4f}"})
     return summary
 
 
