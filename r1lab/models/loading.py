@@ -141,10 +141,25 @@ def load_tokenizer(name_or_path: str) -> PreTrainedTokenizerBase:
     return tokenizer
 
 
+def quiet_transformers_bars() -> None:
+    """Silence transformers' own progress bars ("Loading weights" at every from_pretrained, "Writing
+    model shards" at every save_pretrained, so at every checkpoint), which would break r1lab's one
+    live progress line; downloads from the hub keep theirs (huggingface_hub's own switch is left as
+    it was). For the rest of the process: a run loads and saves many times."""
+    from huggingface_hub.utils import are_progress_bars_disabled, enable_progress_bars
+    from transformers.utils import logging as hf_logging
+
+    hub_bars_off = are_progress_bars_disabled()
+    hf_logging.disable_progress_bar()  # turns the hub's off too
+    if not hub_bars_off:
+        enable_progress_bars()
+
+
 def load_model(name_or_path: str, dtype: str = "float32") -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     import torch
     from transformers import AutoModelForCausalLM
 
+    quiet_transformers_bars()
     path = resolve_model(name_or_path)
     try:
         model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype))

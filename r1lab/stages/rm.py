@@ -24,6 +24,7 @@ from r1lab.config import Strict, dump_yaml, load_config
 from r1lab.data.io import read_pairs
 from r1lab.errors import ConfigError
 from r1lab.models.card import write_model_card
+from r1lab.models.loading import quiet_transformers_bars
 from r1lab.models.templates import choose_template
 from r1lab.rewards.reward_model import CALIBRATION, load_reward_model, reward_input, score_batch
 from r1lab.tracking.run_log import RunLog
@@ -80,6 +81,7 @@ def run(cfg: RMConfig, run_dir: Path, resume: bool = False, progress: bool = Tru
         torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     t0 = time.perf_counter()
+    quiet_transformers_bars()
     model, tokenizer = load_reward_model(cfg.model)
     template = choose_template(cfg.template, tokenizer)
     encoded = [(reward_input(tokenizer, template, p.prompt, p.chosen)[-cfg.max_length:],
