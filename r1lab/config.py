@@ -419,6 +419,16 @@ def key_docs(cls: type[BaseModel], prefix: str = "") -> list[KeyDoc]:
     return rows
 
 
+def undocumented(cls: type[BaseModel]) -> list[str]:
+    """The keys of `cls` (nested ones dotted) that have no description: the reference test fails on any."""
+    return [doc.key for doc in key_docs(cls) if not doc.description]
+
+
+def resolve_key(cls: type[BaseModel], dotted: str) -> bool:
+    """Whether a dotted key (`rewards.custom[].weight`) names a key of `cls`."""
+    return any(doc.key == dotted for doc in key_docs(cls))
+
+
 def _yaml_value(value: Any) -> str:
     text = yaml.safe_dump(value, default_flow_style=True, width=10**6, sort_keys=False).strip()
     return text.removesuffix("...").strip()
@@ -476,28 +486,32 @@ def markdown_reference(stages: dict[str, tuple[type[BaseModel], str]]) -> str:
            "Every stage reads a YAML file (`--config FILE`) and dotted overrides (`--set key=value`, "
            "`--set rewards.format=0.5`); `r1lab config STAGE` prints a complete YAML file with these defaults, "
            "and `r1lab STAGE --help` lists the same keys. Unknown keys and wrong types are errors that name "
-           "the key.", ""]
+           "the key. `r1lab demo` takes zero's keys, with r1lab/recipes/demo.yaml's values as its defaults "
+           "(`r1lab config demo`); a pipeline stage's `config:` takes the keys of its stage.", ""]
     out += ["Contents: " + ", ".join(f"[{name}](#{name})" for name in stages) + ", [TRL's GRPOConfig names]"
             "(#trls-grpoconfig-names-in-r1lab)", ""]
     for name, (cls, summary) in stages.items():
         out += [f"## {name}", "", f"`r1lab {name}`: {summary}", "", "| key | type | default | meaning |",
                 "|---|---|---|---|"]
         for doc in key_docs(cls):
-            default = "" if doc.section else f"`{_default_text(doc)}`"
+            default = "" if doc.section else "`" + _default_text(doc).replace("|", "\\|") + "`"
             kind = "section" if doc.section else doc.type
-            out.append(f"| `{doc.key}` | {_cell(kind)} | {_cell(default)} | {_cell(doc.description)} |")
+            out.append(f"| `{doc.key}` | {_cell(kind)} | {default} | {_cell(doc.description)} |")
         out.append("")
     out += ["## TRL's GRPOConfig names in r1lab", "",
             "For `r1lab zero` (and `r1lab rl`, under `grpo.`). Names from TRL's `GRPOConfig` and "
             "`GRPOTrainer` (huggingface/trl, `trl/trainer/grpo_config.py`).", "",
             "| TRL | r1lab | note |", "|---|---|---|"]
     for trl, ours, note in TRL_GRPO_NAMES:
-        out.append(f"| `{trl}` | {f'`{ours}`' if ours else '(none)'} | {_cell(note)} |")
+        name, _, where = trl.partition(" (")  # "model (GRPOTrainer)": an argument of the trainer
+        trl_cell = f"`{name}`" + (f" ({_cell(where)}" if where else "")
+        out.append(f"| {trl_cell} | {f'`{ours}`' if ours else '(none)'} | {_cell(note)} |")
     return "\n".join(out) + "\n"
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Table-cell text: pipes escaped, and <tags> kept visible (Markdown would take them for HTML)."""
+    return text.replace("|", "\\|").replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;")
 
 
 # (TRL name, r1lab key or CLI flag, note): how a GRPOTrainer script's settings read in r1lab.
@@ -544,6 +558,6 @@ TRL_GRPO_NAMES: list[tuple[str, str, str]] = [
     ("output_dir", "--out", "the run directory (a CLI flag)"),
     ("eval_strategy / eval_steps", "eval_every", "held-out pass@1 with its 95% interval"),
     ("seed", "seed", ""),
-    ("system message in a conversational dataset", "system_prompt", ""),
+    ("system message (conversational dataset)", "system_prompt", ""),
     ("chat_template (processing_class)", "template", "a .jinja file, or chat for the tokenizer's own"),
 ]
