@@ -1,6 +1,7 @@
 """`make bench`: the generation benchmark (engine vs transformers' `generate`) and the GRPO step
 benchmark (r1lab vs TRL's GRPOTrainer) in one run, then one summary table of ratios against the
-targets of issue 3; then Ray's overhead and the report's open time. Results are also written to runs/bench/<date-time>.json.
+targets of issue 3; then Ray's overhead, the report's open time, and GRPO's memory and step time
+with LoRA and gradient checkpointing against full fine-tuning. Results are also written to runs/bench/<date-time>.json.
 
     .venv/bin/python benchmarks/run_all.py [--models tiny smollm2-135m] [--steps 5] [--rounds 3]
                                           [--threads 1] [--reward dense task]
@@ -21,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import distributed_overhead  # noqa: E402
 import generate_vs_hf  # noqa: E402
 import grpo_vs_trl  # noqa: E402
+import lora_memory  # noqa: E402
 import report_open  # noqa: E402
 import torch  # noqa: E402
 from bench_common import MODELS, load_average, print_table  # noqa: E402
@@ -106,6 +108,13 @@ def main() -> None:
     record["report"] = report_open.run(None, steps=100, rounds=5, workdir=workdir)
     print("\n## report open time: plotly.js basic vs full bundle (benchmarks/report_open.py)\n")
     print_table(record["report"], report_open.COLUMNS)
+    out.write_text(json.dumps(record, indent=2))
+    # SmolLM2-135M when it is among the models (the issue's measure), else the tiny model.
+    lora_model = "smollm2-135m" if "smollm2-135m" in args.models else args.models[0]
+    record["lora"] = lora_memory.run(lora_model, steps=args.steps, threads=args.threads or 1, workdir=workdir)
+    print("\n## GRPO memory and step time: LoRA and gradient checkpointing vs full fine-tuning "
+          "(benchmarks/lora_memory.py)\n")
+    print_table(record["lora"], lora_memory.COLUMNS)
     out.write_text(json.dumps(record, indent=2))
     print(f"\nresults in {out}")
 
