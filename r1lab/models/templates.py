@@ -19,8 +19,11 @@ roles, it replaces the frame's first line (the sentence that asks for the tags).
 
 A template that opens the reasoning block itself (DeepSeek-R1's distilled models' template ends the
 prompt with "<think>\\n") leaves the model to write only "...</think><answer>...": the strict format
-reward, which wants the response to open the block, then never fires (open-r1 hit this). r1lab
-warns when it sees that.
+reward, which wants the response to open the block, then never fires (open-r1 hit this). The same
+holds for a template that writes an empty block ("<think>\\n\\n</think>", a no-thinking mode). r1lab
+warns when a prompt ends with either.
+
+As in transformers' chat templates, Jinja drops the file's final newline; end with {{ "\\n" }} to keep one.
 """
 
 from __future__ import annotations
@@ -117,8 +120,15 @@ def think_prefill_warning(fmt: PromptFormat, tokenizer) -> str | None:
         return None
     marker = "R1LAB-QUESTION-PROBE"
     text = render_prompt(fmt, marker, tokenizer)
-    if "<think>" not in text[text.rfind(marker) + len(marker):]:
+    # The prompt's end, after the question: an opened block ("<think>\n", R1's distilled models) or an
+    # already closed empty one ("<think>\n\n</think>", a chat template's no-thinking mode). A mention
+    # of the tags in an instruction ("reason inside <think> </think>, then ...") is neither.
+    tail = text[text.rfind(marker) + len(marker):].rstrip()
+    opened = tail.endswith("<think>")
+    empty_block = tail.endswith("</think>") and tail[:-len("</think>")].rstrip().endswith("<think>")
+    if not (opened or empty_block):
         return None
-    return (f"the prompt template ({fmt.name}) opens a <think> block in the prompt, so completions do not "
-            "start with <think> and the format reward (which wants the response to open and close the block) "
-            "never fires; use template: r1_zero, a .jinja file without the prefill, or set rewards.format: 0")
+    what = "opens a <think> block" if opened else "writes an empty <think></think> block"
+    return (f"the prompt template ({fmt.name}) {what} in the prompt, so completions do not start with "
+            "<think> and the format reward (which wants the response to open and close the block) never "
+            "fires; use template: r1_zero, a .jinja file without the prefill, or set rewards.format: 0")

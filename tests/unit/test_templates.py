@@ -92,3 +92,10 @@ def test_a_template_that_opens_think_in_the_prompt_is_warned_about(tmp_path, cha
     assert "opens a <think> block" in capsys.readouterr().err
     prompt_format("r1_zero", chat_tok)  # its instruction mentions <think>, but before the question
     assert capsys.readouterr().err == ""
+    chat_tok.chat_template = CHAT.replace("<|assistant|>", "<|assistant|><think>\n\n</think>\n\n")
+    prompt_format("chat", chat_tok)  # a no-thinking mode: an empty block written for the model
+    assert "writes an empty <think></think> block" in capsys.readouterr().err
+    mention = tmp_path / "mention.jinja"
+    mention.write_text("{{ question }}\nReason inside <think> </think>, then answer inside <answer> </answer>.")
+    prompt_format(str(mention), chat_tok)  # the tags named in an instruction: no prefill
+    assert capsys.readouterr().err == ""
