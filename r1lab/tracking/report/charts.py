@@ -81,7 +81,7 @@ class Panel:
 # Page order. "reward" also draws every reward/<component>; "heldout" is drawn by heldout_chart.
 PANELS = [
     Panel("reward", "reward", "Reward (mean) and its components", "reward", ("reward_mean",)),
-    Panel("heldout", "held-out pass@1", "Held-out pass@1 (band: 95% CI over problems; step 0 = base model)", "pass@1", (PASS1,),
+    Panel("heldout", "held-out pass@1", "Held-out pass@1 (band: 95% CI; step 0: the base model)", "pass@1", (PASS1,),
           why_missing="with eval_every > 0 (or the demo's base and final evals)", unit_range=True),
     Panel("accuracy", "training accuracy", "Training accuracy (sampled completions verified correct)", "accuracy", ("accuracy",),
           unit_range=True),
