@@ -59,7 +59,7 @@ def fake_sft(run_dir: Path, steps: int = 6) -> Path:
                          "lr": 1e-4 * s / steps, "trained_tokens": 100 + s})
     (run_dir / "config.yaml").write_text(yaml.safe_dump({"model": "tiny-base", "data": ["/x/traces.jsonl"],
                                                          "epochs": 2}))
-    (run_dir / "summary.json").write_text(json.dumps({"examples": 8, "steps": steps, "loss_first": 3.0,
+    (run_dir / "summary.json").write_text(json.dumps({"examples": 9, "used": 8, "steps": steps, "loss_first": 3.0,
                                                       "loss_last": 0.6, "wall_s": 12.5}))
     return run_dir
 

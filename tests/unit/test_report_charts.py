@@ -110,8 +110,12 @@ def test_an_sft_run_plots_its_loss(tmp_path):
     tc = training_charts([load_source(fake_sft(tmp_path / "sft"))])
     assert [c["id"] for c in tc.main] == ["loss"]
     assert chart(tc.main, "loss")["figure"]["data"][0]["y"] == pytest.approx([3.0 / s for s in range(1, 7)])
-    assert tc.missing == ["reward-model pair accuracy (train_pair_accuracy)"]  # no RL panel is "missing"
+    assert tc.missing == []  # neither the RL panels nor the reward model's pair accuracy are "missing"
     assert {c["id"] for c in tc.more} == {"more-epoch", "more-grad-norm", "more-lr", "more-trained-tokens"}
+    long = training_charts([load_source(fake_sft(tmp_path / "long", steps=60))])
+    assert [t["meta"]["smooth"] for t in chart(long.main, "loss")["figure"]["data"]] == ["raw", "smoothed"]
+    lr = chart(long.more, "more-lr")["figure"]["data"]
+    assert len(lr) == 1 and "meta" not in lr[0]  # a schedule is drawn as it is, never smoothed
 
 
 def test_eval_charts_explain_pass_and_cons(tmp_path):

@@ -112,7 +112,8 @@ def test_report_of_an_sft_run_plots_the_loss(tmp_path):
     assert "<th>loss, first → last tenth</th>" in page and "3.000 → 0.500" in page
     assert "<td>12.5 s</td>" in page  # summary.json's wall time: SFT logs no step times
     assert "sft: model tiny-base · data traces.jsonl" in page
-    assert "Reward" not in page and data["records"] == []
+    assert "<th>examples used</th>" in page and "<td>8</td>" in page
+    assert "Reward" not in page and data["records"] == [] and 'id="browser"' not in page  # nothing to browse
 
 
 def test_report_compares_runs_with_a_config_diff(tmp_path):

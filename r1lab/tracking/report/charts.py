@@ -30,6 +30,8 @@ from r1lab.tracking.report.sources import (
     smoothing_weight,
 )
 
+# Settings a run logs (schedules, counters): drawn as they are, never smoothed.
+NOT_SMOOTHED = {"lr", "epoch"}
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2",
            "#7f7f7f", "#bcbd22"]
 DASHES = ["solid", "dash", "dot", "dashdot", "longdash", "longdashdot"]
@@ -76,6 +78,7 @@ class Panel:
     kind: str = "rl"  # the runs it is about: "rl" (a reward is logged) or "supervised"
     why_missing: str = ""  # when the keys are logged at all
     unit_range: bool = False  # a rate in [0, 1]
+    noted_when_absent: bool = True  # listed under "not logged" when no run logs it
 
 
 # Page order. "reward" also draws every reward/<component>; "heldout" is drawn by heldout_chart.
@@ -99,9 +102,9 @@ PANELS = [
     Panel("entropy", "entropy", "Policy entropy (nats per token)", "entropy", ("entropy",)),
     Panel("time", "step time", "Step time: whole step, rollout, update", "seconds",
           ("step_time_s", "rollout_time_s", "update_time_s")),
-    Panel("loss", "loss", "Training loss", "loss", ("loss",), kind="supervised"),
+    Panel("loss", "loss", "Training loss (mean over the trained tokens of a batch)", "loss", ("loss",), kind="supervised"),
     Panel("pairs", "reward-model pair accuracy", "Reward model: pair accuracy on the training batch", "accuracy", ("train_pair_accuracy",),
-          kind="supervised", unit_range=True),
+          kind="supervised", unit_range=True, noted_when_absent=False),
 ]
 
 
@@ -159,7 +162,7 @@ def line_traces(runs: list[RunData], key: str, j: int) -> list[go.Scatter]:
             continue
         name, group = name_in(runs, run, label(key)), f"{run.name}:{key}"
         style = dict(color=PALETTE[i % len(PALETTE)], dash=DASHES[j % len(DASHES)])
-        weight = smoothing_weight(len(y))
+        weight = 0.0 if key in NOT_SMOOTHED else smoothing_weight(len(y))
         raw = go.Scatter(x=x, y=y, mode="lines", name=name, legendgroup=group, line=style)
         if weight:
             raw.meta = {"smooth": "raw", "name": name}
@@ -277,7 +280,7 @@ def training_charts(runs: list[RunData]) -> TrainingCharts:
         traces, drawn, zero = panel_traces(runs, panel)
         out.zero += [label(k) for k in zero]
         if not drawn:
-            if not zero:
+            if not zero and panel.noted_when_absent:
                 why = f": logged {panel.why_missing}" if panel.why_missing else ""
                 out.missing.append(f"{panel.name} ({', '.join(panel.keys)}){why}")
             continue

@@ -98,7 +98,8 @@ def first_to_last(rows: list[dict], key: str, digits: int) -> str | None:
 
 def summary_row(run: RunData) -> dict[str, str | None]:
     """One run's headline numbers; "final" values are means over the last tenth of the steps and
-    "a → b" compares the first and last tenth. None: not logged by this run (the cell shows "–")."""
+    "a → b" compares the first and last tenth. None or "–": not logged by this run (a column no run
+    has is left out)."""
     _, times = series(run.train, "step_time_s")
     wall = sum(times) if times else run.summary.get("wall_s")
     row: dict[str, str | None] = {"run": run.name, **{k: str(v) for k, v in (
@@ -117,14 +118,16 @@ def summary_row(run: RunData) -> dict[str, str | None]:
         }
     else:
         row |= {"loss, first → last tenth": first_to_last(run.train, "loss", 3),
-                "epochs": fmt(run.train[-1].get("epoch")) if run.train else None}
-    row |= {"train time": duration(wall) if wall else None, "sampled completions": str(len(run.samples))}
+                "epochs": fmt(run.train[-1].get("epoch")) if run.train else None,
+                "examples used": fmt(run.summary.get("used"))}
+    row |= {"train time": duration(wall) if wall else None,
+            "sampled completions": str(len(run.samples)) if run.samples or run.kind == "rl" else None}
     return row
 
 
 def summary_section(runs: list[RunData]) -> str:
     rows = [summary_row(r) for r in runs]
-    columns = list(dict.fromkeys(k for row in rows for k, v in row.items() if v is not None))
+    columns = list(dict.fromkeys(k for row in rows for k, v in row.items() if v not in (None, "–")))
     table = html_table(columns, [[row.get(c) or "–" for c in columns] for row in rows], "summary")
     return ('<section id="summary"><h2>Summary</h2>' + table +
             '<p class="hint">final = mean over the last tenth of the logged steps; a → b compares the first '
@@ -354,9 +357,11 @@ def build_page(sources: list[Source], sample_budget_mb: float = DEFAULT_SAMPLE_B
         ev_charts = eval_charts(ev, i)
         charts += ev_charts
         body.append(eval_section(ev, i, ev_charts))
-    body.append((ASSETS / "browser.html").read_text(encoding="utf-8"))
+    browser = browser_records(sources, int(sample_budget_mb * 1e6), aha_limit)
+    if browser["total_records"]:
+        body.append((ASSETS / "browser.html").read_text(encoding="utf-8"))
     smoothable = any(isinstance(t.get("meta"), dict) for c in charts for t in c["figure"]["data"])
-    data = {"charts": charts, **browser_records(sources, int(sample_budget_mb * 1e6), aha_limit),
+    data = {"charts": charts, **browser,
             "sources": [{"name": s.name, "kind": "run" if isinstance(s, RunData) else "eval"} for s in sources],
             "smoothable": smoothable, "template": pio.templates["plotly_white"].to_plotly_json()}
     subtitle = [f"{r.name}: {what_was_trained(r)}" for r in runs if what_was_trained(r)]

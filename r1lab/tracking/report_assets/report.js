@@ -229,6 +229,7 @@
   }
 
   function initBrowser() {
+    if (!$("browser")) return; // no sampled completions (an SFT run): no browser
     const note = data.records.length < data.total_records
       ? "Embedded " + data.records.length + " of " + data.total_records +
         " sampled completions, evenly across steps and problems, to keep this page small."
