@@ -2,9 +2,9 @@
 
 Each chart is {"id", "title", "figure", "lazy", "hint"}. A training panel names the metrics.jsonl
 keys it draws; a panel no run logs is listed as "not logged" with the reason, and a key that is 0 at
-every step of every run is folded into one note instead of drawing a flat line at 0. Training lines
-of long runs get a smoothed twin (trace meta "smoothed"; the raw line's meta is "raw"), which the
-page's smoothing toggle shows or hides.
+every step of every run is folded into one note instead of drawing a flat line at 0 (as is, among the
+other metrics, a key that never changes). Training lines of runs of 40 steps or more get a smoothed
+twin (trace meta "smoothed"; the raw line's meta is "raw"), which the page's toggle shows or hides.
 """
 
 from __future__ import annotations
