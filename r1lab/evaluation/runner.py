@@ -81,13 +81,12 @@ def evaluate_problems(
 
 def summarize(results: list[ProblemResult]) -> dict[str, float]:
     """pass@1 (mean over samples, then over problems) with its bootstrap 95% interval over problems
-    (`pass@1_lo`, `pass@1_hi`), format-valid rate, mean length."""
+    (`pass@1_ci95`: [lo, hi]), format-valid rate, mean length."""
     pass1 = mean_with_ci([r.pass1 for r in results])
-    lo, hi = pass1["ci95"] or (None, None)
     texts = [t for r in results for t in r.texts]
     lengths = [n for r in results for n in r.lengths]
     return {
-        "pass@1": pass1["mean"], "pass@1_lo": lo, "pass@1_hi": hi,
+        "pass@1": pass1["mean"], "pass@1_ci95": pass1["ci95"],
         "format_rate": sum(format_reward(t) for t in texts) / max(1, len(texts)),
         "response_length_mean": sum(lengths) / max(1, len(lengths)),
         "problems": len(results),
