@@ -284,6 +284,21 @@ def prepare_tests(tests: str) -> dict:
     return {"script": ast.unparse(tree), "total": rewriter.count, "names": names, "calls_check": calls_check}
 
 
+# Names the program can never stand in for in the tests, whatever it defines: every builtin (a
+# program defining `abs` or `sorted` that returns 0 would otherwise pass `abs(f(x) - y) < 1e-6` with
+# any f) and the harness's own names.
+HARNESS_NAMES = frozenset({"__r1_check", "check", "__name__", "__builtins__"})
+
+
+def exported_names(program_names, test_names) -> set[str]:
+    """The functions of the program the tests may call by name: those the tests name, minus the
+    builtins and the harness's names. The entry point is added by the caller, and the prelude's own
+    definitions replace the program's afterwards."""
+    shielded = HARNESS_NAMES | set(dir(builtins))
+    return {name for name in set(program_names) & set(test_names)
+            if type(name) is str and name not in shielded and not name.startswith("__r1_")}
+
+
 def run_tests(job: dict, link: Link) -> dict:
     """Execute the prepared test script against the program behind `link`; returns the verdict."""
     total = job["total"]
@@ -321,7 +336,7 @@ def run_tests(job: dict, link: Link) -> dict:
         status = "memory" if loaded.get("memory") else "crashed"
         return verdict(status, False, f"the program failed to load: {loaded.get('error')}")
     namespace = {"__name__": "__tests__", "__builtins__": builtins, "__r1_check": check}
-    for name in set(loaded.get("names", [])) & set(job["names"]):
+    for name in exported_names(loaded.get("names", []), job["names"]):
         namespace[name] = Proxy(name, link)
     entry = job.get("entry_point")
     try:
