@@ -59,7 +59,7 @@ class CodeCase(BaseModel):
     prelude: str = ""
     timeout_s: float = Field(DEFAULT_TIMEOUT_S, gt=0, le=600)
     memory_mb: int = Field(DEFAULT_MEMORY_MB, ge=64, le=65536)
-    id: str | int | None = None  # carried for the user; not used
+    id: str | int | None = None  # not used in judging; `r1lab verify code` echoes it
 
 
 @dataclass

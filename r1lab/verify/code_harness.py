@@ -1,16 +1,17 @@
-"""The two halves of assert-style judging. Standard library only: the sandboxes run this file's source
-with `python -I -S -c SOURCE MODE FD FD` and no r1lab installed.
+"""The two halves of assert-style judging. Standard library only: the sandboxes run this file, compiled
+(`python -I -S harness.pyc MODE FD FD`, see code.harness_bytecode), with no r1lab installed.
 
 Why two processes. A model trained with GRPO learns to fool a judge that lives in the same process as
 its program: `sys.exit(0)` before the asserts, an object whose `__eq__` always says True, a result
 marker written straight to the harness's file descriptor. So the program and the tests never share a
-process, a file system or a uid:
+process (nor, under bubblewrap as root, a file system or a uid):
 
 - `program` mode runs the untrusted code and then serves calls: it receives a function name and
   arguments, calls the function, and answers with the return value encoded as plain data.
-- `judge` mode runs the trusted test code. The function under test (and any other function of the
-  program the tests name) is a proxy that forwards the call and decodes the answer with the strict
-  codec below, so the tests only ever compare plain Python values built by the judge itself.
+- `judge` mode runs the trusted test code, with the real builtins. The function under test (and any
+  other function of the program the tests name, except builtins and the harness's own names) is a
+  proxy that forwards the call and decodes the answer with the strict codec below, so the tests only
+  ever compare plain Python values built by the judge itself.
 
 Whatever the program does (exit at any time, print, patch this runner, write forged answers to its
 pipe) it can at most send plain data back, which is exactly what a correct solution sends. It never

@@ -282,8 +282,10 @@ def proportional_equations(gold_expr, pred_expr, thorough: bool = False) -> bool
     only cancels common factors (polynomial and rational equations); `thorough` also simplifies."""
     import sympy
 
-    if not (isinstance(gold_expr, sympy.Eq) and isinstance(pred_expr, sympy.Eq)):
-        return False
+    equations = (gold_expr, pred_expr)
+    if not all(isinstance(e, sympy.Eq) and isinstance(e.lhs, sympy.Expr) and isinstance(e.rhs, sympy.Expr)
+               for e in equations):
+        return False  # `x \in [-2, 7]` is an Eq of a symbol and a set
     g, p = gold_expr.lhs - gold_expr.rhs, pred_expr.lhs - pred_expr.rhs
     if g == 0 or p == 0 or not (g.free_symbols or p.free_symbols):
         return False

@@ -55,6 +55,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from r1lab.errors import ConfigError
+
 Mechanism = Literal["bwrap", "unshare", "process"]
 MECHANISMS: tuple[Mechanism, ...] = ("bwrap", "unshare", "process")
 MemoryCap = Literal["cgroup", "single-process", "per-process"]
@@ -81,6 +83,11 @@ class SandboxWarning(RuntimeWarning):
 
 class SandboxError(RuntimeError):
     """The sandbox could not be started (not the program's fault)."""
+
+
+class SandboxUnavailable(SandboxError, ConfigError):
+    """No sandbox works with this machine and these settings (R1LAB_SANDBOX, R1LAB_CGROUP, missing
+    tools): the user can fix it, and the CLI says so in one line."""
 
 
 @dataclass(frozen=True)
@@ -514,11 +521,11 @@ def choose_mechanism() -> Mechanism:
     every step down on stderr."""
     forced = os.environ.get("R1LAB_SANDBOX", "").strip()
     if forced and forced not in MECHANISMS:
-        raise SandboxError(f"R1LAB_SANDBOX={forced!r}: expected one of {', '.join(MECHANISMS)}")
+        raise SandboxUnavailable(f"R1LAB_SANDBOX={forced!r}: expected one of {', '.join(MECHANISMS)}")
     if forced:
         ok, why = _works(forced)  # type: ignore[arg-type]
         if not ok:
-            raise SandboxError(f"R1LAB_SANDBOX={forced} does not work here: {why}")
+            raise SandboxUnavailable(f"R1LAB_SANDBOX={forced} does not work here: {why}")
         if forced != "bwrap":
             _announce(f"code sandbox is '{forced}' (R1LAB_SANDBOX={forced}): {LOST[forced]}")
         _announce_uid()
@@ -532,7 +539,8 @@ def choose_mechanism() -> Mechanism:
             _announce_uid()
             return mechanism
         reasons.append(f"{mechanism}: {why}")
-    raise SandboxError("no sandbox mechanism works here: " + "; ".join(reasons))
+    raise SandboxUnavailable("no sandbox mechanism works here (install bubblewrap, or util-linux's "
+                             "prlimit at least): " + "; ".join(reasons))
 
 
 def _announce_uid() -> None:
@@ -563,6 +571,8 @@ def memory_cap() -> MemoryCap:
         except (OSError, SandboxError) as err:
             why = str(err)
         why = f"a sandbox could not run in a cgroup under {parent}: {why}"
+    if os.environ.get("R1LAB_CGROUP", "").strip():
+        raise SandboxUnavailable(f"R1LAB_CGROUP={os.environ['R1LAB_CGROUP'].strip()} cannot hold sandboxes: {why}")
     outcome = run(python + [FORK_PROBE], Limits(wall_s=20), mechanism=mechanism, memory="single-process")
     if outcome.exit_code == 0 and outcome.stdout.strip() == b"blocked":
         return "single-process"

@@ -138,3 +138,31 @@ def test_memory_cap_covers_every_process_of_a_sandbox(mechanisms):
         assert out.stdout.decode().split() == ["blocked", "no", "thread"]
     elif cap == "cgroup":
         assert out.stdout.decode().split()[0] == "forked"
+
+
+@pytest.fixture
+def fresh_choice():
+    """Forget the cached mechanism and memory cap before and after a test that changes the settings."""
+    caches = (sandbox.choose_mechanism, sandbox.memory_cap, sandbox._cgroup_parent)
+    for cached in caches:
+        cached.cache_clear()
+    yield
+    for cached in caches:
+        cached.cache_clear()
+
+
+def test_sandbox_settings_a_user_can_fix_are_user_errors(monkeypatch, tmp_path, capsys, fresh_choice):
+    from r1lab.cli import main
+    from r1lab.errors import UserError
+
+    monkeypatch.setenv("R1LAB_CGROUP", str(tmp_path / "no-such-cgroup"))
+    with pytest.raises(UserError, match="R1LAB_CGROUP=.*no-such-cgroup cannot hold sandboxes"):
+        sandbox.memory_cap()
+    monkeypatch.delenv("R1LAB_CGROUP")
+    monkeypatch.setenv("R1LAB_SANDBOX", "docker")
+    sandbox.choose_mechanism.cache_clear()
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text('{"code": "print(1)", "tests": [{"input": "", "output": "1"}]}\n')
+    assert main(["verify", "code", "--file", str(cases)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "R1LAB_SANDBOX='docker': expected one of" in err
