@@ -154,12 +154,24 @@ def _assert_verdict(program: sandbox.Outcome, judge: sandbox.Outcome) -> CodeRes
             status, detail = "memory", "the program ran out of memory"
     if status == "memory":
         detail = f"{detail} ({memory_limit_text(program)})"
-    return _result(status, passed, total, detail)
+    return _result(status, passed, total, detail + one_process_hint(detail))
 
 
 def memory_limit_text(outcome: sandbox.Outcome) -> str:
     """The memory limit a program ran under, and how it covered its processes."""
     return f"{outcome.memory_limit_mb} MiB, {sandbox.memory_cap()}"
+
+
+# What a program sees when the sandbox refuses it a thread or a process (RLIMIT_NPROC=1).
+REFUSED_TASK = ("can't start new thread", "BlockingIOError", "Resource temporarily unavailable")
+
+
+def one_process_hint(message: str) -> str:
+    """A note for a program that failed to start a thread or process in a one-process sandbox."""
+    if sandbox.memory_cap() == "single-process" and any(m in message for m in REFUSED_TASK):
+        return (" (this sandbox allows one process and no threads, so that the memory limit is the "
+                "program's total: no cgroup v2 is usable here)")
+    return ""
 
 
 def program_limit_text() -> str:
@@ -210,7 +222,7 @@ def _stdio_test_status(outcome: sandbox.Outcome, expected: str) -> tuple[Status,
     if outcome.exit_code != 0:
         how = f"exit status {outcome.exit_code}" if outcome.signal is None else f"signal {outcome.signal}"
         last = stderr.strip().splitlines()[-1:] or [""]
-        return "crashed", f"runtime error ({how}) {last[0][:200]}".strip()
+        return "crashed", f"runtime error ({how}) {last[0][:200]}".strip() + one_process_hint(stderr)
     got = normalise_output(outcome.stdout.decode(errors="replace"))
     want = normalise_output(expected)
     if got == want:

@@ -167,3 +167,16 @@ def test_tests_always_see_the_real_builtins_and_harness_names():
     harness = "def check(candidate):\n    pass\ndef __r1_check(i, thunk):\n    pass\ndef f(x):\n    return 0\n"
     assert run(harness, "def check(candidate):\n    assert candidate(2) == 4\n", "f").passed_tests == 0
     assert run(harness, "assert f(2) == 4\n", "f").passed_tests == 0
+
+
+def test_a_threaded_program_is_told_why_it_cannot_start_a_thread():
+    """The price of a memory cap without cgroups (sandbox.memory_cap() == "single-process"): no
+    threads. The verdict says so instead of leaving a bare RuntimeError; with a cgroup they work."""
+    from r1lab.verify import sandbox
+
+    code = "import threading\nt = threading.Thread(target=lambda: print(int(input()) + 1))\nt.start()\nt.join()\n"
+    result = run(code, [{"input": "1", "output": "2"}])
+    if sandbox.memory_cap() == "single-process":
+        assert result.status == "crashed" and "allows one process and no threads" in result.detail
+    else:
+        assert result.passed, result
