@@ -177,7 +177,7 @@ _SQRT_PAREN = re.compile(r"(?:\\sqrt|(?<![\\a-zA-Z])sqrt)\s*\(([^()]*)\)")
 _SQRT_DIGITS = re.compile(r"\\sqrt\s*(\d+)")
 _LABEL = re.compile(r"^(?:the\s+)?(?:final\s+)?answer\s*(?:is\b\s*:?|:)\s*", re.IGNORECASE)
 _ONE_MATH = re.compile(r"^(?:\$([^$]*)\$|\\\((.*)\\\)|\\\[(.*)\\\])$", re.DOTALL)
-_MATH_DELIMITER = re.compile(r"(?<!\\)\$|\\\(|\\\[")
+_DOLLAR = re.compile(r"(?<!\\)\$")  # an unescaped $: math delimiter in pairs, a currency sign alone
 
 
 def normalize_sloppy(answer: str) -> str:
@@ -198,7 +198,15 @@ def bare_answer(answer: str) -> str:
     whole = _ONE_MATH.match(s)
     if whole:
         s = next(g for g in whole.groups() if g is not None).strip()
+    if len(_DOLLAR.findall(s)) == 1:
+        s = _DOLLAR.sub(r"\\$", s)  # `$18`: a currency sign, as LaTeX writes it
     return s
+
+
+def has_delimited_math(text: str) -> bool:
+    """Whether the text holds math between delimiters (`$...$`, `\\(...\\)`, `\\[...\\]`): a
+    sentence around an answer, not a bare answer."""
+    return len(_DOLLAR.findall(text)) >= 2 or "\\(" in text or "\\[" in text
 
 
 def parse_answer(answer: str):
@@ -209,7 +217,7 @@ def parse_answer(answer: str):
     from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse
 
     text = normalize_sloppy(bare_answer(answer))
-    if _MATH_DELIMITER.search(text):
+    if has_delimited_math(text):
         parsed = parse(text, [LatexExtractionConfig()], parsing_timeout=None)
         expr = next((p for p in parsed if isinstance(p, (sympy.Basic, sympy.MatrixBase))), None)
     else:
@@ -301,6 +309,9 @@ def judge(gold: str, answer: str) -> tuple[str, str]:
     from math_verify import verify
 
     gold, answer = read_commas(gold, answer)
+    g, a = plain_number(gold), plain_number(answer)
+    if g is not None and a is not None:  # the parent's exact path, for numbers too long for it
+        return ("correct" if g == a else "incorrect"), "compared as exact numbers"
     gold_expr = parse_answer(gold)
     if gold_expr is None:
         # Text answers math-verify cannot parse ("Evelyn and Bob"): compare normalised text.

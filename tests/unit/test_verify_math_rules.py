@@ -130,6 +130,8 @@ def test_a_short_sentence_in_the_answer_tags_is_read(verifier):
         ("9", "<think>The final answer is $9$</think><answer>I do not know</answer>", "incorrect"),
         ("9", "<think>The final answer is $9$</think> The final answer is $9$", "incorrect"),  # untagged, no box
         ("4", "I think the answer is $4$", "incorrect"),  # no tags, no box: no answer, never a guess
+        ("18", "<answer>$18</answer>", "correct"),  # one $ is a currency sign, not a delimiter
+        ("1000", "<answer>\\$1,000.</answer>", "correct"),
     ]
     assert statuses(verifier, cases) == []
     assert verifier.verify("9", "<think>x</think> The final answer is $9$").extracted is None
@@ -138,7 +140,7 @@ def test_a_short_sentence_in_the_answer_tags_is_read(verifier):
 # ------------------------------------------------------------------ item 8: bounded work in the parent
 def test_hostile_inputs_get_a_verdict_within_the_deadline(deadline_verifier):
     verifier = deadline_verifier
-    verifier.verify("1", "\\boxed{1}")  # the pool is started: start-up is not under the deadline
+    verifier.verify("\\frac{1}{2}", "\\boxed{0.5}")  # start the pool (no fast path decides this one)
     big = "9" * 5000
     cases = {
         "4,301+ digit answer": ("5", f"\\boxed{{{big}}}"),  # raised ValueError in the parent
