@@ -23,24 +23,24 @@ root, the program then runs under a uid of its own (a fresh one per live sandbox
 anything that escaped the process group or the namespace. Wall time and output size are enforced by
 the parent (`supervise`), which kills the whole tree when either runs out.
 
-Memory is capped for the sandbox as a whole, not per process (`memory_cap()` says how, the CLI prints
-it), in one of two ways:
-- `cgroup`: each sandbox gets its own cgroup v2 with memory.max = the memory limit (swap 0, the whole
-  group killed on OOM) and pids.max = the process limit. Used where a cgroup v2 directory with the
-  memory controller can take child groups: the one named by R1LAB_CGROUP, else this process's own
-  cgroup when its memory controller can be enabled for children (the root cgroup, or a delegated one).
+Memory is capped for the sandbox as a whole, not per process (`memory_cap()` says how; the CLI
+prints it and a "memory" verdict names it), in one of two ways:
+- `cgroup`: each sandbox gets its own cgroup v2 (r1lab/verify/cgroups.py) with memory.max = the
+  memory limit (no swap, the whole group killed on OOM) and pids.max = the process limit. Used where
+  a cgroup v2 directory with the memory controller can take child groups: the one R1LAB_CGROUP
+  names (an error when it cannot), else this process's own cgroup when the memory controller can be
+  enabled for its children (the root cgroup, or a delegated one).
 - `single-process`: otherwise the program may not create any other process or thread
-  (RLIMIT_NPROC=1, set just before the program starts), so the per-process
-  RLIMIT_AS is its total. Programs that start threads or subprocesses fail to start them.
-If neither holds (root without setpriv: RLIMIT_NPROC does not bind root), the cap is per process only
-and this is announced as a warning.
+  (RLIMIT_NPROC=1, set just before the program starts), so the per-process RLIMIT_AS is its total.
+  A program that starts a thread or a subprocess fails to, and its verdict says why.
+If neither holds (root without setpriv: RLIMIT_NPROC does not bind root), the cap is per process
+only, and this is announced as a warning.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import itertools
 import os
 import selectors
 import shutil
@@ -56,6 +56,7 @@ from pathlib import Path
 from typing import Literal
 
 from r1lab.errors import ConfigError
+from r1lab.verify import cgroups
 
 Mechanism = Literal["bwrap", "unshare", "process"]
 MECHANISMS: tuple[Mechanism, ...] = ("bwrap", "unshare", "process")
@@ -305,7 +306,7 @@ def spawn(argv: list[str], limits: Limits, *, stdin: int | None = None, pass_fds
     opened: list[int] = []
     try:
         cgroup = _new_cgroup(limits) if memory == "cgroup" else None
-        enter = _enter_cgroup(cgroup) if cgroup else []
+        enter = cgroups.enter_command(cgroup) if cgroup else []
         inner = (SINGLE_PROCESS if memory == "single-process" else []) + _drop(uid) + argv
         if mechanism == "bwrap":
             fds = {}
@@ -416,7 +417,7 @@ def _kill(run: Running) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(run.proc.pid, signal.SIGKILL)
     if run.cgroup:
-        _kill_cgroup(run.cgroup)
+        cgroups.kill(run.cgroup)
     reap_uid(run.uid)
 
 
@@ -453,7 +454,7 @@ def _finish(run: Running) -> Outcome:
         shutil.rmtree(run.scratch, ignore_errors=True)
     memory_exceeded = False
     if run.cgroup:
-        memory_exceeded = _oom_kills(run.cgroup) > 0
+        memory_exceeded = cgroups.oom_kills(run.cgroup) > 0
         _remove_cgroup(run.cgroup)
     exit_code, sig = _decode_status(code, run)
     return Outcome(exit_code, sig, bytes(run.stdout), bytes(run.stderr), run.timed_out,
@@ -585,109 +586,21 @@ def memory_cap_text() -> str:
     return f"{memory_cap()}: {MEMORY_CAP_TEXT[memory_cap()]}"
 
 
-_cgroup_names = itertools.count()
-
-
-def _cgroup_v2_mount() -> Path | None:
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            fields = line.split()
-            fs = fields[fields.index("-") + 1]
-            if fs == "cgroup2" and fields[3] == "/":
-                return Path(fields[4])
-    return None
-
-
 @functools.cache
 def _cgroup_parent() -> tuple[Path | None, str]:
-    """(the cgroup v2 directory sandboxes get their cgroups in, None) or (None, why there is none)."""
-    try:
-        named = os.environ.get("R1LAB_CGROUP", "").strip()
-        if named:
-            parent = Path(named)
-        else:
-            mount = _cgroup_v2_mount()
-            if mount is None:
-                return None, "no cgroup2 file system is mounted"
-            with open("/proc/self/cgroup") as f:
-                own = next((line[3:].strip() for line in f if line.startswith("0::")), None)
-            if own is None:
-                return None, "this process is in no cgroup v2"
-            parent = mount / own.lstrip("/")
-        if "memory" not in (parent / "cgroup.controllers").read_text().split():
-            return None, f"the memory controller is not available in {parent}"
-        if "memory" not in (parent / "cgroup.subtree_control").read_text().split():
-            (parent / "cgroup.subtree_control").write_text("+memory")
-        probe = parent / f"r1lab-probe-{os.getpid()}"
-        probe.mkdir()
-        try:
-            usable = (probe / "memory.max").exists()
-        finally:
-            probe.rmdir()
-        return (parent, "") if usable else (None, f"child cgroups of {parent} have no memory.max")
-    except OSError as err:
-        return None, f"{type(err).__name__}: {err}"
+    return cgroups.usable_parent(os.environ.get("R1LAB_CGROUP", "").strip() or None)
 
 
 def _new_cgroup(limits: Limits) -> Path:
     parent, why = _cgroup_parent()
     if parent is None:
         raise SandboxError(f"no cgroup v2 for sandboxes: {why}")
-    group = parent / f"r1lab-{os.getpid()}-{next(_cgroup_names)}"
-    group.mkdir()
-    try:
-        (group / "memory.max").write_text(str(limits.memory_mb << 20))
-        for name, value in (("memory.swap.max", "0"), ("memory.oom.group", "1"),
-                            ("pids.max", str(limits.max_processes))):
-            if (group / name).exists():
-                (group / name).write_text(value)
-    except BaseException:
-        group.rmdir()
-        raise
-    return group
+    return cgroups.create(parent, limits.memory_mb << 20, limits.max_processes)
 
 
-def _enter_cgroup(group: Path) -> list[str]:
-    """A prefix that moves the sandbox's first process into `group` before it execs anything else,
-    so every process of the sandbox starts inside it."""
-    return ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', str(group)]
-
-
-def _kill_cgroup(group: Path) -> None:
-    if (group / "cgroup.kill").exists():  # Linux 5.14+: one write kills every process in the group
-        with contextlib.suppress(OSError):
-            (group / "cgroup.kill").write_text("1")
-        return
-    with contextlib.suppress(OSError):
-        for pid in (group / "cgroup.procs").read_text().split():
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(int(pid), signal.SIGKILL)
-
-
-def _oom_kills(group: Path) -> int:
-    with contextlib.suppress(OSError):
-        for line in (group / "memory.events").read_text().splitlines():
-            key, _, value = line.partition(" ")
-            if key == "oom_kill":
-                return int(value)
-    return 0
-
-
-def _remove_cgroup(group: Path, timeout_s: float = 5.0) -> None:
-    """Kill what is left in the group and remove it (the kernel refuses while a process remains)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        _kill_cgroup(group)
-        try:
-            group.rmdir()
-            return
-        except FileNotFoundError:
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                _announce(f"sandbox cgroup {group} could not be removed")
-                return
-            time.sleep(0.005)
+def _remove_cgroup(group: Path) -> None:
+    if not cgroups.remove(group):
+        _announce(f"sandbox cgroup {group} could not be removed")
 
 
 def _announce(message: str) -> None:
