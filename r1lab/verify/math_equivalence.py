@@ -157,7 +157,7 @@ def precheck(gold: str | None, answer: str | None, max_chars: int = MAX_ANSWER_C
         return Verdict("unverifiable", 0.0, answer[:200], f"answer longer than {max_chars} characters")
     if not fast_paths:
         return None
-    read_gold, read = read_commas(gold, answer)
+    read_gold, read = read_commas(gold, bare_answer(answer))
     if match_key(read_gold) == match_key(read):
         return Verdict("correct", 1.0, answer, "identical after normalisation")
     g, a = plain_number(read_gold), plain_number(read)
@@ -308,14 +308,14 @@ def judge(gold: str, answer: str) -> tuple[str, str]:
     a worker under a deadline."""
     from math_verify import verify
 
-    gold, answer = read_commas(gold, answer)
+    gold, answer = read_commas(gold, bare_answer(answer))
     g, a = plain_number(gold), plain_number(answer)
     if g is not None and a is not None:  # the parent's exact path, for numbers too long for it
         return ("correct" if g == a else "incorrect"), "compared as exact numbers"
     gold_expr = parse_answer(gold)
     if gold_expr is None:
         # Text answers math-verify cannot parse ("Evelyn and Bob"): compare normalised text.
-        same = match_key(gold).lower() == match_key(bare_answer(answer)).lower()
+        same = match_key(gold).lower() == match_key(answer).lower()
         return ("correct" if same else "incorrect"), "compared as text (gold is not parsable as math)"
     pred_expr = parse_answer(answer)
     if pred_expr is None:

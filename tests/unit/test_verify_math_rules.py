@@ -100,6 +100,7 @@ def test_comma_rule_each_branch(verifier):
         ("-2.1", "\\boxed{-2,1}", "correct"),
         ("0.125", "\\boxed{0,125}", "correct"),
         ("1.22", "\\boxed{1,23}", "incorrect"),
+        ("1.22", "<answer>The answer is $1,22$.</answer>", "correct"),  # the rule applies to the bare answer
         # d,d against any other gold: a two-item list (MATH-500's gold `-2,1`)
         ("-2,1", "\\boxed{1, -2}", "correct"),
         ("22, 1", "\\boxed{1,22}", "correct"),
