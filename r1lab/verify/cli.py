@@ -25,11 +25,16 @@ MATH_CHUNK = 512  # pairs checked at once: verdicts stream out while a large fil
 EXIT_FOR_STATUS = {"correct": 0, "incorrect": 1, "unverifiable": 3}
 
 
-def register(sub) -> None:
-    parser = sub.add_parser("verify", help="check responses with r1lab's verifiers (math, code)")
+def add_arguments(parser) -> None:
+    """The flags of `r1lab verify` (the CLI made the parser)."""
     kinds = parser.add_subparsers(dest="kind", metavar="KIND", required=True)
     register_math(kinds)
     register_code(kinds)
+
+
+def register(sub) -> None:
+    """`r1lab verify` for a CLI that has each command add its own parser to `sub`."""
+    add_arguments(sub.add_parser("verify", help="check responses with r1lab's verifiers (math, code)"))
 
 
 # ---------------------------------------------------------------------------------------------- math
