@@ -192,7 +192,7 @@ def test_a_killed_worker_is_replaced_and_the_check_retried(verifier):
 
 def test_a_thousand_checks_leave_no_stray_worker():
     pairs = [(f"\\frac{{{i}}}{{{i + 1}}}", boxed(f"{i}/{i + 1}" if i % 3 else f"{i + 1}/{i}")) for i in range(1, 1001)]
-    v = MathVerifier(workers=2, timeout_s=DEADLINE, fast_paths=False)
+    v = MathVerifier(workers=2, timeout_s=VERDICT_DEADLINE, fast_paths=False)
     verdicts = v.verify_many(pairs)
     assert len(verdicts) == 1000
     assert [x.correct for x in verdicts] == [bool(i % 3) for i in range(1, 1001)]
