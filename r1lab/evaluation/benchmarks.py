@@ -59,14 +59,14 @@ BENCHMARKS = {
     "minerva": Benchmark("minerva_math", Columns("problem", "solution", "idx", _boxed_gold),
                          HubSource("math-ai/minervamath", None, "test"), Columns("question", "answer")),
 }
-ALIASES = {alias.lower(): name for name, b in BENCHMARKS.items() for alias in (b.folder, b.hub.path)
-           if alias != name}
+ALIASES = {alias: name for name, b in BENCHMARKS.items() for alias in (b.folder, b.hub.path) if alias != name}
+_BY_LOWER = {alias.lower(): name for alias, name in ALIASES.items()}
 
 
 def benchmark_name(name: str) -> str | None:
     """The benchmark a name or alias (case aside) stands for, or None."""
     key = name.lower()
-    return key if key in BENCHMARKS else ALIASES.get(key)
+    return key if key in BENCHMARKS else _BY_LOWER.get(key)
 
 
 def default_data_dir() -> Path | None:
@@ -101,8 +101,7 @@ def load_benchmark(name: str, data_dir: str | Path | None = None, rg_problems: i
             raise DataError(f"{path}: no problems in the file (one object per line with a question or problem "
                             "field and an answer field)")
         return MathTask(path.stem, problems, test_fraction=1.0, policy="every problem of a benchmark"), problems
-    names = sorted(BENCHMARKS) + sorted(ALIASES)
-    close = difflib.get_close_matches(name.lower(), names, n=3, cutoff=0.6)
+    close = difflib.get_close_matches(name, sorted(BENCHMARKS) + sorted(ALIASES), n=3, cutoff=0.6)
     hint = f" (did you mean {' or '.join(repr(c) for c in close)}?)" if close else ""
     raise UnknownTaskError(f"unknown benchmark {name!r}{hint}: benchmarks are {', '.join(BENCHMARKS)} "
                            f"(aliases {', '.join(sorted(ALIASES))}); any task spec ({', '.join(available_tasks())}, "

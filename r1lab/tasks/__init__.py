@@ -197,9 +197,8 @@ def _task_factory(spec: str) -> Callable[..., Task]:
     raise UnknownTaskError(unknown_task_message(spec))
 
 
-def unknown_task_message(spec: str, extra_names: Sequence[str] = ()) -> str:
+def unknown_task_message(spec: str) -> str:
     """'unknown task X', the closest working names, and every spelling that works."""
-    names = list(available_tasks()) + list(extra_names)
     hint = ""
     spelled = {module: example for module, example in SPELLINGS.values()}
     if spec in spelled:  # an internal module name: say how that family is really spelled
@@ -208,7 +207,7 @@ def unknown_task_message(spec: str, extra_names: Sequence[str] = ()) -> str:
         hint = (f" (no such data file: {spec}; files must end in {', '.join(DATA_SUFFIXES)}; "
                 f"for a dataset on the Hugging Face hub write hf:{spec})")
     else:
-        close = difflib.get_close_matches(spec, names, n=3, cutoff=0.6)
+        close = difflib.get_close_matches(spec, available_tasks(), n=3, cutoff=0.6)
         if spec in _reasoning_gym_names():
             close.insert(0, f"rg:{spec}")
         if close:

@@ -251,7 +251,8 @@ def make_task(spec: str, question_field: str = "question", answer_field: str = "
         return MathTask(name, problems, test_problems=test, policy=f"held out: {source}")
     chosen = test_fraction is not None
     test_fraction = test_fraction if chosen else DEFAULT_TEST_FRACTION
-    task = MathTask(name, problems, test_fraction, split_seed)
+    task = MathTask(name, problems, test_fraction, split_seed, policy=f"test_fraction={test_fraction} of the "
+                    f"{len(problems)} problems in {spec}, by a hash of each question")
     if test_fraction > 0 and not task.splits.test:
         raise DataError(f"task {spec}: test_fraction={test_fraction}{'' if chosen else ' (the default)'} holds "
                         f"out none of its {len(problems)} problems (the held-out split is chosen by a hash of "

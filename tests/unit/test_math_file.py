@@ -129,7 +129,7 @@ def test_a_tiny_file_says_which_file_and_policy_left_no_held_out_problem(tmp_pat
     assert "five.jsonl" in message and "test_fraction=0.1 (the default)" in message and "test_file" in message
     # Asking for no held-out split is allowed; drawing from it then says why it is empty.
     task = load_task(str(f), test_fraction=0.0)
-    with pytest.raises(DataError, match="no held-out problems .*test_fraction=0.0 of 5 problems"):
+    with pytest.raises(DataError, match=r"no held-out problems .test_fraction=0.0 of the 5 problems in .*five.jsonl"):
         task.problems("test", 4, seed=0)
 
 
