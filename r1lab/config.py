@@ -43,7 +43,7 @@ class ZeroConfig(Strict):
 
     model: str = "tiny-base"
     task: str = "demo"
-    task_options: dict[str, Any] = {}  # passed to the task's make_task (e.g. a reasoning-gym dataset's options)
+    task_options: dict[str, Any] = {}  # passed to the task's make_task, e.g. {test_fraction: 0.2} or an rg dataset's options
     template: Literal["auto", "r1_zero", "chat"] = "auto"  # auto: r1_zero for base models, chat otherwise
     dtype: Literal["float32", "bfloat16"] = "float32"
     generator: Literal["hf", "engine"] = "engine"  # rollouts: r1lab's engine, or transformers' generate

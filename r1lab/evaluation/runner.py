@@ -40,13 +40,6 @@ def encode_prompts(tokenizer, task, problems: list[Problem], template: str) -> l
     return [tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts]
 
 
-def verify_all(task, problems: list[Problem], texts: list[str]) -> list[Verdict]:
-    """Verdicts for (problem, text) pairs, in one batch when the task can (math: parallel workers)."""
-    if hasattr(task, "verify_many"):
-        return task.verify_many(problems, texts)
-    return [task.verify(p, t) for p, t in zip(problems, texts)]
-
-
 def evaluate_problems(
     generator, task, problems: list[Problem], prompt_ids: list[list[int]], *, n: int, temperature: float,
     top_p: float, max_new_tokens: int, stop: list[str], seed: int, batch_prompts: int = 16,
@@ -62,7 +55,7 @@ def evaluate_problems(
                                 stop=stop, seed=seed + start)
         completions = generator.generate(prompt_ids[start:start + batch_prompts], params)
         owners = [chunk[i // n] for i in range(len(completions))]
-        verdicts = verify_all(task, owners, [c.text for c in completions])
+        verdicts = task.verify_many(owners, [c.text for c in completions])
         batch = []
         for i, problem in enumerate(chunk):
             group = completions[i * n:(i + 1) * n]

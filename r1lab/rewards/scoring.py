@@ -3,7 +3,6 @@ Runs wherever the completions are (the trainer process, or a rollout worker)."""
 
 from __future__ import annotations
 
-from r1lab.evaluation.runner import verify_all
 from r1lab.rewards import accuracy_reward, combine, format_reward, partial_credit
 from r1lab.rewards.language import language_consistency, problem_language
 from r1lab.types import Completion, Problem, Rollout
@@ -17,7 +16,7 @@ def score_completions(
     weights: dict[str, float],
 ) -> Rollout:
     # One batch call, so tasks that can (math workers, code sandboxes) verify in parallel.
-    verdicts = verify_all(task, [problems[c.prompt_index] for c in completions], [c.text for c in completions])
+    verdicts = task.verify_many([problems[c.prompt_index] for c in completions], [c.text for c in completions])
     components = {
         "accuracy": [accuracy_reward(v) for v in verdicts],
         "format": [format_reward(c.text) for c in completions],

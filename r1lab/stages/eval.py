@@ -40,7 +40,7 @@ class EvalConfig(Strict):
     top_p: float = Field(0.95, gt=0, le=1)
     max_new_tokens: int = Field(1024, ge=1)
     limit: int | None = Field(None, ge=1)  # the first N problems only
-    data_dir: str = ""  # empty: $R1LAB_DATA_DIR, else ../shared/benchmarks
+    data_dir: str = ""  # empty: $R1LAB_DATA_DIR, else ../shared/benchmarks when it exists, else the hub
     template: Literal["auto", "chat", "r1_zero"] = "auto"
     seed: int = 0
     batch_prompts: int = Field(16, ge=1)  # prompts per generate() call (each with n samples)
@@ -75,7 +75,7 @@ def run(cfg: EvalConfig, run_dir: Path, resume: bool = True, progress: bool = Tr
         template = resolved_template(cfg)
     results = [done[p.id] for p in problems]
     ks = cfg.k or default_ks(cfg.n)
-    metrics = report(results, ks, getattr(task, "equivalent", None), cfg.seed)
+    metrics = report(results, ks, task.equivalent, cfg.seed)
     summary = {"benchmark": cfg.benchmark, "model": cfg.model, **metrics,
                "template": template, "temperature": cfg.temperature, "top_p": cfg.top_p,
                "max_new_tokens": cfg.max_new_tokens, "seed": cfg.seed,

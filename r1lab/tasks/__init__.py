@@ -197,6 +197,14 @@ def _task_factory(spec: str) -> Callable[..., Task]:
     raise UnknownTaskError(unknown_task_message(spec))
 
 
+def portable_spec(spec: str) -> str:
+    """The spec with a relative path to an existing file or folder made absolute, so that a process
+    in another working directory (a Ray rollout worker) loads the very same task."""
+    prefix = next((p for p in SPELLINGS if spec.startswith(p)), "")
+    path = Path(spec[len(prefix):])
+    return prefix + str(path.resolve()) if path.exists() and not path.is_absolute() else spec
+
+
 def unknown_task_message(spec: str) -> str:
     """'unknown task X', the closest working names, and every spelling that works."""
     hint = ""

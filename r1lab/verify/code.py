@@ -75,10 +75,6 @@ class CodeResult:
         return self.passed_tests / self.total_tests if self.total_tests else 0.0
 
 
-def reward(result: CodeResult, mode: Literal["fraction", "binary"]) -> float:
-    """The accuracy reward: the fraction of tests passed, or 1 only when all passed."""
-    return result.fraction if mode == "fraction" else float(result.passed)
-
 
 def _result(status: Status, passed: int, total: int, detail: str) -> CodeResult:
     ok = status == "ok" and passed == total and total > 0

@@ -11,7 +11,7 @@ F = "```"
 
 def test_canonical_solutions_pass_and_pass_bodies_fail():
     # A wide time limit: this machine is shared, and a timeout here would be the machine's fault.
-    task = load_task("humaneval", reward="binary", timeout_s=30, workers=2)
+    task = load_task("humaneval", timeout_s=30, workers=2)
     problems = task.problems("test", 164, seed=0)
     assert len(problems) == 164
     prompts = [p.answer["prelude"] for p in problems]
@@ -25,7 +25,9 @@ def test_canonical_solutions_pass_and_pass_bodies_fail():
     failures = [(p.id, v.reason) for p, v in zip(problems, good) if not v.correct]
     assert failures == []
     assert all(v.score == 1.0 for v in good)
-    cheats = [p.id for p, v in zip(problems, bad) if v.correct or v.score > 0 or v.status == "unverifiable"]
+    # Some stubs' tests include lines like `assert True`, so a stub may earn partial credit (score);
+    # none may be judged correct.
+    cheats = [p.id for p, v in zip(problems, bad) if v.correct or v.status == "unverifiable"]
     assert cheats == []
     print(f"\nHumanEval: 328 programs judged in {elapsed:.1f} s with 2 workers")
 

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from r1lab.cli import main
-from r1lab.verify.code import CodeCase, CodeResult, judge_case, normalise_output, reward
+from r1lab.verify.code import CodeCase, judge_case, normalise_output
 
 
 def run(code, tests, entry=None, **kw):
@@ -109,14 +109,6 @@ def test_stdio_style_counts_tests_and_reads_stdin():
 def test_stdio_runtime_error_is_a_crash():
     result = run("print(1 // 0)\n", [{"input": "", "output": "0"}])
     assert result.status == "crashed" and "ZeroDivisionError" in result.detail
-
-
-# -------------------------------------------------------------------------------------------- reward
-def test_reward_modes():
-    partial = CodeResult(False, 3, 4, "failed", "")
-    assert reward(partial, "fraction") == 0.75 and reward(partial, "binary") == 0.0
-    assert reward(CodeResult(True, 4, 4, "ok", ""), "binary") == 1.0
-    assert reward(CodeResult(False, 0, 0, "error", ""), "fraction") == 0.0
 
 
 # ----------------------------------------------------------------------------------------------- CLI
