@@ -134,10 +134,10 @@ class ZeroConfig(Strict):
     demo; r1lab/recipes/demo.yaml holds the demo's training settings."""
 
     model: str = Field("tiny-base", description="HF model directory or hub id, or tiny-base / smollm2-135m")
-    task: str = Field("demo", description="demo, rg:<reasoning-gym dataset>, code:<file>, or a .jsonl/.parquet "
-                      "math problems file")
-    task_options: dict[str, Any] = Field(default_factory=dict, description="options passed to the task, e.g. "
-                                         "question_field, answer_field, test_fraction")
+    task: str = Field("demo", description="demo, humaneval, rg:<reasoning-gym dataset>, code:<file>, hf:<dataset>, "
+                      "a .jsonl/.json/.parquet/.csv math problems file, or your_task.py")
+    task_options: dict[str, Any] = Field(default_factory=dict, description="options passed to the task's "
+                                         "make_task, e.g. question_field, answer_field, test_fraction")
     template: TemplateChoice = Field("auto", description="prompt template: auto (r1_zero for base models, chat "
                                      "otherwise), r1_zero, chat, or a .jinja file")
     system_prompt: str = Field("", description="system message (chat, .jinja); under r1_zero it replaces the "

@@ -63,8 +63,8 @@ def iter_jsonl(path: str | Path) -> Iterator[JsonLine]:
         where = f"{p}:{index + 1}"
         try:
             value = json.loads(line)
-        except json.JSONDecodeError as err:
-            yield JsonLine(where, None, f"not valid JSON ({err.msg})", index == last)
+        except ValueError as err:  # JSONDecodeError, or an integer past Python's 4,300-digit limit
+            yield JsonLine(where, None, f"not valid JSON ({getattr(err, 'msg', err)})", index == last)
             continue
         error = None if isinstance(value, dict) else f"expected a JSON object, got {type(value).__name__}"
         yield JsonLine(where, value if error is None else None, error, index == last)

@@ -33,6 +33,7 @@ from r1lab.errors import ConfigError
 from r1lab.grpo.rollout import make_rollout, merge_rollouts, recompute_logprobs, step_problems, task_of
 from r1lab.grpo.setup import Setup
 from r1lab.models.templates import PromptFormat
+from r1lab.tasks import portable_spec
 from r1lab.types import Problem, Rollout
 
 MAX_REDOS_PER_SHARE = 3  # per step; a share that keeps killing its worker is a bug, not bad luck
@@ -156,8 +157,9 @@ class RayRolloutSource:
 
         dist = s.cfg.distributed
         self.cfg, self.train_problems = s.cfg, s.train_problems
+        worker_cfg = s.cfg.model_copy(update={"task": portable_spec(s.cfg.task)})
         self.spec = WorkerSpec(
-            cfg=s.cfg.model_dump(mode="json"), model_config=s.generation_model.config,
+            cfg=worker_cfg.model_dump(mode="json"), model_config=s.generation_model.config,
             generation_config=s.generation_model.generation_config, tokenizer=s.tokenizer,
             template=s.template, behaviour_logprobs=dist.max_staleness > 0,
         )

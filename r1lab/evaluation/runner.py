@@ -40,13 +40,6 @@ def encode_prompts(tokenizer, task, problems: list[Problem], template: str) -> l
     return [tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts]
 
 
-def verify_all(task, problems: list[Problem], texts: list[str]) -> list[Verdict]:
-    """Verdicts for (problem, text) pairs, in one batch when the task can (math: parallel workers)."""
-    if hasattr(task, "verify_many"):
-        return task.verify_many(problems, texts)
-    return [task.verify(p, t) for p, t in zip(problems, texts)]
-
-
 def evaluate_problems(
     generator, task, problems: list[Problem], prompt_ids: list[list[int]], *, n: int, temperature: float,
     top_p: float, max_new_tokens: int, stop: list[str], seed: int, batch_prompts: int = 16,
@@ -62,7 +55,7 @@ def evaluate_problems(
                                 stop=stop, seed=seed + start)
         completions = generator.generate(prompt_ids[start:start + batch_prompts], params)
         owners = [chunk[i // n] for i in range(len(completions))]
-        verdicts = verify_all(task, owners, [c.text for c in completions])
+        verdicts = task.verify_many(owners, [c.text for c in completions])
         batch = []
         for i, problem in enumerate(chunk):
             group = completions[i * n:(i + 1) * n]
@@ -81,13 +74,12 @@ def evaluate_problems(
 
 def summarize(results: list[ProblemResult]) -> dict[str, float]:
     """pass@1 (mean over samples, then over problems) with its bootstrap 95% interval over problems
-    (`pass@1_lo`, `pass@1_hi`), format-valid rate, mean length."""
+    (`pass@1_ci95`: [lo, hi]), format-valid rate, mean length."""
     pass1 = mean_with_ci([r.pass1 for r in results])
-    lo, hi = pass1["ci95"] or (None, None)
     texts = [t for r in results for t in r.texts]
     lengths = [n for r in results for n in r.lengths]
     return {
-        "pass@1": pass1["mean"], "pass@1_lo": lo, "pass@1_hi": hi,
+        "pass@1": pass1["mean"], "pass@1_ci95": pass1["ci95"],
         "format_rate": sum(format_reward(t) for t in texts) / max(1, len(texts)),
         "response_length_mean": sum(lengths) / max(1, len(lengths)),
         "problems": len(results),

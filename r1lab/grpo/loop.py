@@ -34,7 +34,7 @@ from r1lab.models.checkpoint import save_checkpoint
 from r1lab.rl.advantages import group_advantages, zero_variance_groups
 from r1lab.rl.update import grpo_update
 from r1lab.tracking.live import LiveView
-from r1lab.tracking.plots import plot_run
+from r1lab.tracking.plots import write_plots
 from r1lab.tracking.run_log import RunLog
 from r1lab.tracking.trackers import Trackers
 from r1lab.types import Completion
@@ -183,7 +183,6 @@ def finish(s: Setup, log: RunLog, run_dir: Path, wall_s: float, stage: str = "ze
     s.generation_model.save_pretrained(final_dir, safe_serialization=True)
     s.tokenizer.save_pretrained(final_dir)
     rows = log.read_metrics()
-    plot_run(rows, run_dir / "plots")
     train_rows = [r for r in rows if "reward_mean" in r]
     evals = {r["step"]: {k.removeprefix("eval/"): v for k, v in r.items() if k.startswith("eval/")}
              for r in rows if any(k.startswith("eval/") for k in r)}
@@ -197,6 +196,7 @@ def finish(s: Setup, log: RunLog, run_dir: Path, wall_s: float, stage: str = "ze
         "wall_s": wall_s,
     }
     log.write_summary(summary)
+    write_plots(run_dir)
     write_model_card(final_dir, stage=stage, base_model=s.cfg.model, data=s.cfg.task, recipe=recipe(s),
                      results=eval_results([("base model (step 0)", summary["base"]),
                                            (f"this model (step {s.cfg.steps})", summary["final"])]),

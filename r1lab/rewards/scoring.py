@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from r1lab.evaluation.runner import verify_all
 from r1lab.rewards import accuracy_reward, combine, format_reward, partial_credit
 from r1lab.rewards.custom import RewardFunction, call_reward, reward_columns
 from r1lab.rewards.language import language_consistency, problem_language
@@ -24,7 +23,7 @@ def score_completions(
     """Verdicts, rule rewards and the user's reward functions (`custom`, given `prompt_texts`, the
     prompts as the model saw them), combined with `weights` (every component's, custom ones included)."""
     # One batch call, so tasks that can (math workers, code sandboxes) verify in parallel.
-    verdicts = verify_all(task, [problems[c.prompt_index] for c in completions], [c.text for c in completions])
+    verdicts = task.verify_many([problems[c.prompt_index] for c in completions], [c.text for c in completions])
     components = {
         "accuracy": [accuracy_reward(v) for v in verdicts],
         "format": [format_reward(c.text) for c in completions],

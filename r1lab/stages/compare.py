@@ -89,7 +89,7 @@ def format_table(table: dict) -> str:
     lines = ["| model | held-out pass@1 [95% CI] | mean length | format-valid | language mixing |",
              "|---|---|---|---|---|"]
     for r in table["rows"]:
-        lines.append(f"| {r['model']} | {r['pass@1']:.3f} [{r['pass@1_lo']:.3f}, {r['pass@1_hi']:.3f}] | "
+        lines.append(f"| {r['model']} | {r['pass@1']:.3f} [{r['pass@1_ci95'][0]:.3f}, {r['pass@1_ci95'][1]:.3f}] | "
                      f"{r['response_length_mean']:.1f} | {r['format_rate']:.3f} | {r['language_mixing_rate']:.3f} |")
     return "\n".join(lines)
 

@@ -42,7 +42,7 @@ def print_table(summary: dict, run_dir: Path) -> None:
     print("|---|---|---|---|")
     for name in ("base", "final"):
         row = summary[name]
-        print(f"| {name} | {row['pass@1']:.3f} [{row['pass@1_lo']:.3f}, {row['pass@1_hi']:.3f}] | "
+        print(f"| {name} | {row['pass@1']:.3f} [{row['pass@1_ci95'][0]:.3f}, {row['pass@1_ci95'][1]:.3f}] | "
               f"{row['format_rate']:.3f} | {row['response_length_mean']:.1f} |")
     shape = summary["response_length"]
     if shape:

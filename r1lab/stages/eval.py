@@ -45,7 +45,7 @@ class EvalConfig(Strict):
     max_new_tokens: int = Field(1024, ge=1, description="longest response, in tokens (truncated = wrong)")
     limit: int | None = Field(None, ge=1, description="evaluate the first N problems only")
     data_dir: str = Field("", description="local benchmark copies; empty: $R1LAB_DATA_DIR, else "
-                          "../shared/benchmarks")
+                          "../shared/benchmarks when it exists, else the hub")
     template: TemplateChoice = Field("auto", description="prompt template: auto (chat when the model has one, "
                                      "else r1_zero), r1_zero, chat, or a .jinja file")
     system_prompt: str = Field("", description="system message (chat, .jinja); under r1_zero it replaces the "
@@ -83,7 +83,7 @@ def run(cfg: EvalConfig, run_dir: Path, resume: bool = True, progress: bool = Tr
         template = resolved_template(cfg)
     results = [done[p.id] for p in problems]
     ks = cfg.k or default_ks(cfg.n)
-    metrics = report(results, ks, getattr(task, "equivalent", None), cfg.seed)
+    metrics = report(results, ks, task.equivalent, cfg.seed)
     summary = {"benchmark": cfg.benchmark, "model": cfg.model, **metrics,
                "template": template, "temperature": cfg.temperature, "top_p": cfg.top_p,
                "max_new_tokens": cfg.max_new_tokens, "seed": cfg.seed,

@@ -1,5 +1,5 @@
 """`r1lab report RUN [RUN ...] [--out FILE.html]`: one self-contained HTML page for training runs
-and/or `r1lab eval` output directories, readable offline in any browser (r1lab/tracking/report.py)."""
+and/or `r1lab eval` output directories, readable offline in any browser (r1lab/tracking/report/)."""
 
 from __future__ import annotations
 
@@ -26,16 +26,12 @@ def add_arguments(p) -> None:
 
 def _run(args) -> int:
     from r1lab.errors import UserError
-    from r1lab.tracking.report import DEFAULT_SAMPLE_BUDGET_MB, write_report
+    from r1lab.tracking.report import DEFAULT_SAMPLE_BUDGET_MB, write_report  # plotly loads only here
 
-    out = Path(args.out) if args.out else default_out(args.paths)
     budget = args.sample_mb if args.sample_mb is not None else DEFAULT_SAMPLE_BUDGET_MB
     if budget <= 0:
         raise UserError(f"--sample-mb must be > 0, got {budget}")
-    try:
-        path = write_report(args.paths, out, sample_budget_mb=budget, bundle=args.plotly)
-    except UserError as err:
-        raise UserError(str(err)) from None
-    size_mb = path.stat().st_size / 1e6
-    print(f"report: {path} ({size_mb:.1f} MB; open it in any browser, no network needed)")
+    path = write_report(args.paths, Path(args.out) if args.out else default_out(args.paths),
+                        sample_budget_mb=budget, bundle=args.plotly)
+    print(f"report: {path} ({path.stat().st_size / 1e6:.1f} MB; open it in any browser, no network needed)")
     return 0

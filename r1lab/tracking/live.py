@@ -47,8 +47,8 @@ def metrics_text(row: dict[str, Any], last_eval: dict[str, Any] | None = None) -
     parts = [f"{label} {fmt.format(row[key])}" for key, label, fmt in SHOWN
              if isinstance(row.get(key), (int, float)) and math.isfinite(row[key])]
     if last_eval and isinstance(last_eval.get("eval/pass@1"), (int, float)):
-        lo, hi = last_eval.get("eval/pass@1_lo"), last_eval.get("eval/pass@1_hi")
-        band = f" [{lo:.3f}, {hi:.3f}]" if isinstance(lo, (int, float)) and isinstance(hi, (int, float)) else ""
+        ci = last_eval.get("eval/pass@1_ci95")
+        band = f" [{ci[0]:.3f}, {ci[1]:.3f}]" if isinstance(ci, (list, tuple)) and len(ci) == 2 else ""
         parts.append(f"pass@1 {last_eval['eval/pass@1']:.3f}{band} @{last_eval['step']}")
     return " · ".join(parts)
 

@@ -100,7 +100,10 @@ def assert_same_metrics(expected: list[dict], got: list[dict], rel: float = 1e-5
     assert [r["step"] for r in got] == [r["step"] for r in expected]
     for a, b in zip(expected, got):
         for key in COMPARED:
-            assert b[key] == pytest.approx(a[key], rel=rel, abs=1e-6), (a["step"], key)
+            if a[key] is None:  # a NaN statistic (nothing was trained on at that step), logged as null
+                assert b[key] is None, (a["step"], key)
+            else:
+                assert b[key] == pytest.approx(a[key], rel=rel, abs=1e-6), (a["step"], key)
 
 
 def assert_same_rollout(expected, got, group_size: int = 4) -> None:
@@ -237,6 +240,62 @@ def test_run_with_two_workers_matches_local_survives_sigkill_and_resumes(ray_clu
     run_zero(make_cfg(format_model, steps=4, backend="ray", rollout_workers=2), tmp_path, resume=True,
              progress=False)
     assert_same_metrics(local_rows, metrics(tmp_path))
+
+
+PREFIXED_TASK = """
+from r1lab.tasks import load_task
+
+
+class Prefixed:
+    \"\"\"The demo task with a prefix before every question: a task option that changes the prompts.\"\"\"
+
+    def __init__(self, prefix):
+        self.inner, self.prefix = load_task("demo"), prefix
+        self.name, self.chat_instruction = "prefixed-demo", self.inner.chat_instruction
+
+    def problems(self, split, n, seed):
+        return self.inner.problems(split, n, seed)
+
+    def prompt(self, problem):
+        return self.prefix + self.inner.prompt(problem)
+
+    def extract(self, response):
+        return self.inner.extract(response)
+
+    def verify(self, problem, response):
+        return self.inner.verify(problem, response)
+
+    def verify_many(self, problems, responses):
+        return self.inner.verify_many(problems, responses)
+
+    def equivalent(self, a, b):
+        return self.inner.equivalent(a, b)
+
+
+def make_task(spec, prefix=""):
+    return Prefixed(prefix)
+"""
+
+
+def test_a_task_option_reaches_the_workers(ray_cluster, format_model, tmp_path, monkeypatch):
+    """Issue 12: workers once built the task without task_options, so two workers no longer
+    reproduced the local run. A user's task file (given by a relative path) with an option that
+    changes every prompt: the Ray run must match the local run, and differ from the run without it."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "prefixed.py").write_text(PREFIXED_TASK)
+
+    def cfg(backend: str, prefix: str) -> ZeroConfig:
+        workers = {"backend": backend, "rollout_workers": 2} if backend == "ray" else {}
+        return make_cfg(format_model, steps=2, **workers).model_copy(
+            update={"task": "prefixed.py", "task_options": {"prefix": prefix}})
+
+    run_zero(cfg("local", "Quick: "), tmp_path / "local", progress=False)
+    run_zero(cfg("ray", "Quick: "), tmp_path / "ray", progress=False)
+    run_zero(cfg("local", ""), tmp_path / "plain", progress=False)
+    assert_same_metrics(metrics(tmp_path / "local"), metrics(tmp_path / "ray"))
+    plain, local = metrics(tmp_path / "plain"), metrics(tmp_path / "local")
+    assert any(a["completion_tokens"] != b["completion_tokens"] for a, b in zip(plain, local)), \
+        "the option must change the samples, or this test could not catch a dropped option"
 
 
 def test_async_rollouts_with_data_parallel_trainers(ray_cluster, format_model, local_rows, tmp_path):

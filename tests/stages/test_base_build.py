@@ -85,8 +85,8 @@ def test_same_seed_same_tokenizer_and_weights(built, tmp_path):
 
 def test_cli_builds_into_out(tmp_path):
     parser = argparse.ArgumentParser()
-    base_stage.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["base", "build", "--seed", "3", "--out", str(tmp_path), "--steps", "2",
+    base_stage.add_arguments(parser)
+    args = parser.parse_args(["build", "--seed", "3", "--out", str(tmp_path), "--steps", "2",
                               "--corpus-size", "100", "--eval-problems", "0", "--threads", "1"])
     assert args.run(args) == 0
     info = json.loads((tmp_path / "build_info.json").read_text())

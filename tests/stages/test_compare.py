@@ -13,7 +13,7 @@ def test_table_rows(tiny_r1, tmp_path):
     assert json.loads((tmp_path / "table.json").read_text()) == table
     assert [r["model"] for r in table["rows"]] == ["b", "a"]
     for row in table["rows"]:
-        lo, hi = row["pass@1_lo"], row["pass@1_hi"]
+        lo, hi = row["pass@1_ci95"]
         assert 0 <= lo <= row["pass@1"] <= hi <= 1
         assert 0 <= row["format_rate"] <= 1 and 0 <= row["language_mixing_rate"] <= 1
         assert 0 < row["response_length_mean"] <= 8
