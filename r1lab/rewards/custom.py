@@ -54,9 +54,6 @@ from r1lab.types import Completion, Problem
 
 RESERVED = ("prompts", "completions", "completion_ids")
 
-_modules: dict[str, ModuleType] = {}  # absolute path -> the imported file
-
-
 @dataclass(frozen=True)
 class RewardFunction:
     name: str  # the component: logged as reward/<name>
@@ -73,7 +70,7 @@ def load_reward_functions(custom) -> list[RewardFunction]:
 def load_function(spec: str) -> Callable:
     """'path/to/file.py:name' -> the function `name` defined in that file."""
     path, _, name = spec.rpartition(":")
-    module = _modules.get(path) or _import_file(Path(path))
+    module = _import_file(Path(path))
     func = getattr(module, name, None)
     if not callable(func):
         defined = sorted(n for n, v in vars(module).items()
@@ -84,17 +81,23 @@ def load_function(spec: str) -> Callable:
 
 
 def _import_file(path: Path) -> ModuleType:
+    """The user's file as a module, imported once per process (as r1lab.tasks imports task files)."""
+    # A name of its own per file, so two users' my_rewards.py never collide, nor shadow a real module.
+    name = f"r1lab_user_rewards_{hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]}"
+    if name in sys.modules:
+        return sys.modules[name]
     if not path.is_file():
         raise ConfigError(f"rewards.custom: reward file not found: {path}")
-    # A name of its own per file, so two users' my_rewards.py never collide, nor shadow a real module.
-    name = f"r1lab_user_rewards_{path.stem}_{hashlib.sha1(str(path).encode()).hexdigest()[:8]}"
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise ConfigError(f"rewards.custom: cannot import {path} as Python")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses and pickling inside the file look their module up here
-    spec.loader.exec_module(module)
-    _modules[str(path)] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:  # the user's error, with its traceback; a later call imports the file afresh
+        del sys.modules[name]
+        raise
     return module
 
 

@@ -59,6 +59,9 @@ class ExactTask:
         ok = response.strip() == str(problem.answer)
         return Verdict("correct" if ok else "incorrect", float(ok), response.strip())
 
+    def verify_many(self, problems, responses):
+        return [self.verify(p, r) for p, r in zip(problems, responses)]
+
 
 def completions(texts, group=2):
     return [Completion(prompt_index=i // group, token_ids=[1] * (i + 1), text=t, finish_reason="stop")
