@@ -63,13 +63,15 @@ Evaluate it as the paper does: `r1lab eval --model {model_dir} --benchmark gsm8k
 
 
 def eval_results(rows: list[tuple[str, dict[str, Any] | None]]) -> str:
-    """A markdown table of held-out evals (r1lab.evaluation.runner.summarize rows), or a sentence."""
+    """A markdown table of held-out evals (r1lab.evaluation.runner.summarize rows: pass@1 with its 95%
+    interval `pass@1_ci95`), or a sentence."""
     rows = [(label, r) for label, r in rows if r]
     if not rows:
         return "No held-out evaluation ran during training (set `eval_every` > 0, or run `r1lab eval`)."
     lines = ["| model | pass@1 [95% CI] | format-valid | mean length (tokens) |", "|---|---|---|---|"]
     for label, r in rows:
-        interval = f" [{r['pass@1_lo']:.3f}, {r['pass@1_hi']:.3f}]" if "pass@1_lo" in r else ""
+        lo, hi = r.get("pass@1_ci95") or (None, None)
+        interval = f" [{lo:.3f}, {hi:.3f}]" if lo is not None else ""
         lines.append(f"| {label} | {r.get('pass@1', float('nan')):.3f}{interval} | "
                      f"{r.get('format_rate', float('nan')):.3f} | {r.get('response_length_mean', float('nan')):.1f} |")
     return "\n".join(lines)

@@ -17,9 +17,9 @@ def front_matter(text: str) -> dict:
 def test_model_card_names_base_data_recipe_and_results(tmp_path):
     out = tmp_path / "run" / "final_model"
     out.mkdir(parents=True)
-    results = eval_results([("base model (step 0)", {"pass@1": 0.25, "pass@1_lo": 0.1, "pass@1_hi": 0.4,
+    results = eval_results([("base model (step 0)", {"pass@1": 0.25, "pass@1_ci95": [0.1, 0.4],
                                                       "format_rate": 0.5, "response_length_mean": 30.0}),
-                            ("this model (step 10)", {"pass@1": 0.75, "pass@1_lo": 0.6, "pass@1_hi": 0.9,
+                            ("this model (step 10)", {"pass@1": 0.75, "pass@1_ci95": [0.6, 0.9],
                                                        "format_rate": 1.0, "response_length_mean": 22.5})])
     path = write_model_card(out, stage="zero", base_model="HuggingFaceTB/SmolLM2-135M-Instruct", data="data/train.jsonl",
                             recipe={"steps": 10, "rewards": {"accuracy": 1.0}}, results=results, run_dir=out.parent)
