@@ -5,8 +5,10 @@ weights reach it without a copy through another process: `load_weights` hands vL
 the trainer's own tensors (`collective_rpc("reload_weights")`, vLLM's in-place reload, which also
 restores the parameter layout vLLM's loaders expect after its CPU kernels repacked them), then resets
 the prefix cache, so no key or value computed under the old weights can be served under the new ones.
-Every Completion carries `policy_version`, the number of weight loads so far, as proof of which
-weights produced it. vLLM is started from a directory holding only the model's config and tokenizer
+Every Completion carries `policy_version`, the number of weight loads so far (`version`), as the
+record of which weights produced it. (A hash of vLLM's parameters would prove less than it seems on
+a CPU: vLLM packs each linear layer's weight into a kernel handle and leaves an empty tensor in its
+place, so only embeddings and norms could be read back; the tests prove a sync by logprobs instead.) vLLM is started from a directory holding only the model's config and tokenizer
 (`load_format="dummy"`) and the policy's weights are pushed at once, so what it serves is always the
 trainer's current model, not whatever checkpoint the model was first read from.
 
@@ -33,7 +35,6 @@ generators. All four are put back after start-up, so the trainer next to it is u
 
 from __future__ import annotations
 
-import hashlib
 import os
 import random
 import tempfile
@@ -118,18 +119,6 @@ class VLLMGenerator:
         if not self.llm.reset_prefix_cache():
             raise RuntimeError("vLLM refused to reset its prefix cache after a weight load")
         self.version += 1
-
-    def weights_fingerprint(self) -> str:
-        """A hash of the parameters vLLM holds now (in vLLM's own layout: fused q/k/v and gate/up),
-        to prove a load changed them, or that two engines hold the same weights."""
-        def digest(module) -> str:
-            h = hashlib.sha256()
-            for name, p in sorted(module.named_parameters()):
-                h.update(name.encode())
-                h.update(p.detach().float().contiguous().numpy().tobytes())
-            return h.hexdigest()
-
-        return self.llm.apply_model(digest)[0]
 
     def generate(self, prompt_ids: list[list[int]], params: SamplingParams) -> list[Completion]:
         if not prompt_ids:

@@ -204,7 +204,6 @@ def test_weights_sync_after_k_updates(synced):
     model, tokenizer, gen = synced
     prompts = _prompts(tokenizer)
     version = gen.version
-    fingerprint = gen.weights_fingerprint()
     _train(model, prompts, steps=3)
     params = SamplingParams(n=2, max_new_tokens=20, temperature=1.0, seed=31)
     stale = gen.generate(prompts, params)
@@ -212,7 +211,6 @@ def test_weights_sync_after_k_updates(synced):
 
     gen.load_weights(model.state_dict())
     assert gen.version == version + 1
-    assert gen.weights_fingerprint() != fingerprint
     fresh = gen.generate(prompts, params)
     assert all(c.policy_version == gen.version for c in fresh)
     assert _max_logprob_gap(model, prompts, fresh, 1.0) <= 1e-3
