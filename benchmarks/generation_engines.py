@@ -18,6 +18,7 @@ vLLM starts worker state with `spawn` only in multiprocess mode; r1lab runs it i
 
     .venv-vllm/bin/python benchmarks/generation_engines.py [--models tiny-base tiny smollm2-135m]
                                                           [--rounds 3] [--threads 1] [--max-new-tokens 128]
+                                                          [--compiled]
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ MODELS = ("tiny-base", "tiny", "smollm2-135m")
 PROMPTS, SAMPLES = 4, 8
 CONTENDERS = ("generate float32", "engine float32", "engine bfloat16", "engine int8", "vllm float32",
               "vllm bfloat16")
+COMPILED = ("vllm float32 compiled", "vllm bfloat16 compiled")  # --compiled: about 2 min more start-up each
 COLUMNS = [("model", "model"), ("contender", "contender"), ("tok_s", "tok/s"), ("cpu_tok_s", "tok/CPU-s"),
            ("vs_generate", "/ generate"), ("vs_engine", "/ engine same precision"), ("mean_len", "mean len"),
            ("startup_s", "start-up s"), ("sync_s", "weight sync s"), ("break_even_steps", "break-even steps"),
@@ -53,11 +55,13 @@ def timed(generator, prompt_ids: list[list[int]], params: SamplingParams) -> tup
 
 def build(contender: str, model, tokenizer) -> tuple[object, float, float]:
     """(generator, start-up seconds, one weight sync's seconds); vLLM's start-up includes its first
-    weight push, the others' is 0 (they decode the policy object itself or copy it at every call)."""
-    kind, precision = contender.split()
+    weight push, the others' is 0 (they decode the policy object itself or copy it at every call).
+    "vllm float32 compiled": vLLM with torch.compile (r1lab's default runs it eagerly)."""
+    kind, precision, *compiled = contender.split()
     kind = "hf" if kind == "generate" else kind
+    options = {"compile": True} if compiled else {}
     t0 = time.perf_counter()
-    generator = make_generator(kind, model, tokenizer, precision)
+    generator = make_generator(kind, model, tokenizer, precision, **options)
     startup = time.perf_counter() - t0 if kind == "vllm" else 0.0
     sync = 0.0
     if kind == "vllm":
@@ -67,12 +71,12 @@ def build(contender: str, model, tokenizer) -> tuple[object, float, float]:
     return generator, startup, sync
 
 
-def bench_model(name: str, path: str, rounds: int, max_new_tokens: int) -> list[dict]:
+def bench_model(name: str, path: str, rounds: int, max_new_tokens: int, compiled: bool = False) -> list[dict]:
     model, tokenizer = load_model(path)
     prompt_ids = [tokenizer(t)["input_ids"] for t in bench_prompts(PROMPTS, seed=1)]
     unsupported = vllm_unsupported(model.config)
     generators, rows = {}, {}
-    for contender in CONTENDERS:
+    for contender in CONTENDERS + (COMPILED if compiled else ()):
         rows[contender] = {"model": name, "contender": contender, "note": ""}
         if contender.startswith("vllm") and unsupported:
             rows[contender]["note"] = unsupported
@@ -132,7 +136,8 @@ def import_seconds() -> float | None:
     return time.perf_counter() - t0
 
 
-def run(models, rounds: int, threads: int, max_new_tokens: int = 128, workdir: Path | None = None) -> list[dict]:
+def run(models, rounds: int, threads: int, max_new_tokens: int = 128, workdir: Path | None = None,
+        compiled: bool = False) -> list[dict]:
     workdir = workdir or Path(tempfile.mkdtemp(prefix="r1lab-bench-"))
     used = set_threads(threads)
     imported = import_seconds()
@@ -143,7 +148,7 @@ def run(models, rounds: int, threads: int, max_new_tokens: int = 128, workdir: P
     for name in models:
         path = "tiny-base" if name == "tiny-base" else model_path(name, workdir)
         if path is not None:
-            rows += bench_model(name, path, rounds, max_new_tokens)
+            rows += bench_model(name, path, rounds, max_new_tokens, compiled)
     return rows
 
 
@@ -153,8 +158,9 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=3, help="measured rounds after one warm-up")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (0 = torch's default)")
     ap.add_argument("--max-new-tokens", type=int, default=128)
+    ap.add_argument("--compiled", action="store_true", help="also vLLM with torch.compile (float32, bfloat16)")
     args = ap.parse_args()
-    rows = run(args.models, args.rounds, args.threads, args.max_new_tokens)
+    rows = run(args.models, args.rounds, args.threads, args.max_new_tokens, compiled=args.compiled)
     print(f"\n## generation engines ({args.threads} threads, load average now {load_average()})\n")
     print_table(rows, COLUMNS)
 

