@@ -40,7 +40,7 @@ MODELS = ("tiny-base", "tiny", "smollm2-135m")
 PROMPTS, SAMPLES = 4, 8
 CONTENDERS = ("generate float32", "engine float32", "engine bfloat16", "engine int8", "vllm float32",
               "vllm bfloat16")
-COMPILED = ("vllm float32 compiled", "vllm bfloat16 compiled")  # --compiled: about 2 min more start-up each
+COMPILED = ("vllm float32 compiled", "vllm bfloat16 compiled")  # --compiled: torch.compile start-up is long
 COLUMNS = [("model", "model"), ("contender", "contender"), ("tok_s", "tok/s"), ("cpu_tok_s", "tok/CPU-s"),
            ("vs_generate", "/ generate"), ("vs_engine", "/ engine same precision"), ("mean_len", "mean len"),
            ("startup_s", "start-up s"), ("sync_s", "weight sync s"), ("break_even_steps", "break-even steps"),

