@@ -128,12 +128,9 @@ def break_even_steps(vllm_row: dict, engine_row: dict) -> float | str:
 def import_seconds() -> float | None:
     """Seconds to import vLLM in this process (paid once per process, by the first vLLM generator;
     measured apart so each model's start-up is its own)."""
-    if vllm_available() is not None:
-        return None
     t0 = time.perf_counter()
-    import vllm  # noqa: F401
-
-    return time.perf_counter() - t0
+    missing = vllm_available()  # the first import happens here
+    return None if missing is not None else time.perf_counter() - t0
 
 
 def run(models, rounds: int, threads: int, max_new_tokens: int = 128, workdir: Path | None = None,
