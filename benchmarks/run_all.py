@@ -1,4 +1,5 @@
-"""`make bench`: the generation benchmark (engine vs transformers' `generate`) and the GRPO step
+"""`make bench`: the generation benchmark (engine vs transformers' `generate`), every generator side
+by side (engine float32/bfloat16/int8, vLLM float32/bfloat16, `generate`) and the GRPO step
 benchmark (r1lab vs TRL's GRPOTrainer) in one run, then one summary table of ratios against the
 targets of issue 3; then Ray's overhead, the report's open time, and GRPO's memory and step time
 with LoRA and gradient checkpointing against full fine-tuning. Results are also written to runs/bench/<date-time>.json.
@@ -21,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import distributed_overhead  # noqa: E402
 import generate_vs_hf  # noqa: E402
+import generation_engines  # noqa: E402
 import grpo_vs_trl  # noqa: E402
 import lora_memory  # noqa: E402
 import report_open  # noqa: E402
@@ -87,10 +89,17 @@ def main() -> None:
         for model in args.models:
             record["grpo"] += grpo_vs_trl.run([model], args.steps, args.threads, reward, workdir=workdir)
             out.write_text(json.dumps(record, indent=2))
+    # Every generator side by side (vLLM rows say why they are empty where vLLM is not installed).
+    record["generation_engines"] = generation_engines.run(
+        [m for m in generation_engines.MODELS if m == "tiny-base" or m in args.models], args.rounds,
+        args.threads, workdir=workdir)
+    out.write_text(json.dumps(record, indent=2))
     gen_rows, grpo_rows = record["generation"], record["grpo"]
 
     print("\n## generation: r1lab engine vs transformers generate\n")
     print_table(gen_rows, generate_vs_hf.COLUMNS)
+    print("\n## generation engines: engine, vLLM, generate (benchmarks/generation_engines.py)\n")
+    print_table(record["generation_engines"], generation_engines.COLUMNS)
     print("\n## GRPO step: r1lab vs TRL GRPOTrainer\n")
     print_table(grpo_rows, grpo_vs_trl.COLUMNS)
     print(f"\n## summary ({started:%Y-%m-%d %H:%M}, {torch.get_num_threads()} threads, "

@@ -61,6 +61,14 @@ def combine_stats(parts: list[dict[str, float]], scales: list[float], tokens: li
         pairs = [(p[key], t) for p, t in zip(parts, tokens) if t > 0 and p[key] == p[key]]  # skip NaN
         total = sum(t for _, t in pairs)
         out[key] = sum(v * t for v, t in pairs) / total if total else float("nan")
+    for key in ("rollout_mismatch_kl", "rollout_mismatch_kl_k1", "rollout_ratio_mean", "rollout_corrected_fraction"):
+        pairs = [(p[key], t) for p, t in zip(parts, tokens) if key in p and t > 0 and p[key] == p[key]]
+        if pairs:
+            out[key] = sum(v * t for v, t in pairs) / sum(t for _, t in pairs)
+    for key, pick in (("rollout_ratio_max", max), ("rollout_ratio_min", min), ("rollout_logprob_diff_max", max)):
+        values = [p[key] for p in parts if key in p and p[key] == p[key]]
+        if values:
+            out[key] = pick(values)
     if all("trained_fraction" in p for p in parts):
         out["trained_fraction"] = sum(p["trained_fraction"] * n for p, n in zip(parts, rows)) / max(1, sum(rows))
     return out
