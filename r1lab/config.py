@@ -143,13 +143,21 @@ class ZeroConfig(Strict):
     system_prompt: str = Field("", description="system message (chat, .jinja); under r1_zero it replaces the "
                                "frame's first line")
     dtype: Literal["float32", "bfloat16"] = Field("float32", description="dtype the policy is loaded in")
-    generator: Literal["hf", "engine"] = Field("engine", description="rollouts from r1lab's engine or from "
-                                               "transformers' generate")
+    generator: Literal["auto", "engine", "vllm", "hf"] = Field(
+        "auto", description="rollouts from r1lab's engine, vLLM (kept in sync with the trainer's weights every "
+        "step) or transformers' generate; auto: vLLM on a GPU for models it runs, the engine otherwise")
     # Where reading the weights bounds decoding (a CPU), a rounded copy decodes faster; the update then
     # corrects with PPO's ratio against the copy's logprobs (benchmarks/NOTES.md has the figures).
     rollout_precision: Literal["float32", "bfloat16", "int8"] = Field(
-        "float32", description="rollouts from a rounded copy of the policy (engine only); held-out evals always "
-        "sample float32")
+        "float32", description="rollouts from a rounded copy of the policy (int8: engine only; bfloat16: engine "
+        "or vLLM); held-out evals always sample float32")
+    rollout_correction: Literal["none", "tis", "mis"] = Field(
+        "none", description="rollouts from another engine (vLLM, a rounded copy): none takes PPO's ratio against "
+        "the sampler's logprobs; tis weights each token by min(trainer/sampler, cap); mis drops tokens whose "
+        "ratio leaves [1/cap, cap]")
+    rollout_correction_level: Literal["token", "sequence"] = Field(
+        "token", description="the ratio of each token, or of each sequence (the product of its tokens')")
+    rollout_correction_cap: float = Field(2.0, gt=1, description="C, the bound of the correction's ratio")
     update_precision: Literal["float32", "bfloat16"] = Field(
         "float32", description="bfloat16: the update's forward and backward under autocast (weights, gradients "
         "and optimizer stay float32)")
@@ -225,8 +233,13 @@ class ZeroConfig(Strict):
     def _check(self) -> ZeroConfig:
         if self.clip_eps_low >= 1:
             raise ValueError("clip_eps_low must be < 1 (the ratio is clipped to [1 - low, 1 + high])")
-        if self.rollout_precision != "float32" and self.generator != "engine":
-            raise ValueError(f"rollout_precision {self.rollout_precision} needs generator: engine")
+        if self.rollout_precision == "int8" and self.generator not in ("engine", "auto"):
+            raise ValueError("rollout_precision int8 needs generator: engine")
+        if self.rollout_precision == "bfloat16" and self.generator == "hf":
+            raise ValueError("rollout_precision bfloat16 needs generator: engine or vllm")
+        if self.rollout_correction != "none" and self.distributed.max_staleness > 0:
+            raise ValueError("rollout_correction tis/mis needs synchronous rollouts: async workers' logprobs are "
+                             "the trainer's own at older weights, and PPO's ratio against them is the correction")
         if self.rollout_precision != "float32" and self.distributed.max_staleness > 0:
             raise ValueError("rollout_precision other than float32 needs synchronous rollouts "
                              "(async workers recompute behaviour logprobs in float32)")
@@ -549,7 +562,10 @@ TRL_GRPO_NAMES: list[tuple[str, str, str]] = [
     ("peft_config (GRPOTrainer)", "lora.enabled", "with lora.r (r), lora.alpha (lora_alpha), lora.target_modules"),
     ("gradient_checkpointing", "gradient_checkpointing", "TRL defaults to true, r1lab to false"),
     ("bf16", "update_precision", "bfloat16 autocast in the update; dtype loads the weights in bfloat16"),
-    ("use_vllm", "generator", "r1lab's engine or transformers' generate"),
+    ("use_vllm", "generator", "vllm (auto picks it on a GPU), engine, or hf (transformers' generate)"),
+    ("vllm_importance_sampling_correction", "rollout_correction", "TRL: on by default with vLLM; r1lab: none"),
+    ("vllm_importance_sampling_mode", "rollout_correction_level", "token_/sequence_ x truncate (tis) / mask (mis)"),
+    ("vllm_importance_sampling_cap", "rollout_correction_cap", ""),
     ("report_to", "report_to", "a name, a list, or none"),
     ("logging_steps", "", "every step is logged to RUN/metrics.jsonl"),
     ("log_completions", "log_samples_per_step", "completions kept per step in RUN/samples.jsonl"),

@@ -28,12 +28,17 @@ class SamplingParams:
 
 
 class Generator(Protocol):
+    # True when the generator decodes with the trainer's own model object (or a copy it rebuilds from
+    # it at every call): nothing to send after an update. False for an engine holding its own weights
+    # (vLLM), which `load_weights` must be given after every update.
+    shares_model: bool
+
     def generate(self, prompt_ids: list[list[int]], params: SamplingParams) -> list[Completion]:
         """Return len(prompt_ids) * params.n completions, prompt i's at [i*n, (i+1)*n)."""
         ...
 
     def load_weights(self, state_dict: dict) -> None:
-        """Take new policy weights (no-op when the generator shares the trainer's model object)."""
+        """Take new policy weights (what a generator that does not share the model needs after an update)."""
         ...
 
 

@@ -111,6 +111,7 @@ PRECISIONS = ("float32", "bfloat16", "int8")
 
 
 class EngineGenerator:
+    shares_model = True  # the policy itself, or a rounded copy rebuilt from it at every call
     """`precision`: "float32" decodes with the policy itself. "bfloat16" and "int8" decode with a
     copy of the policy, refreshed from its current weights at every call: bfloat16 parameters, or
     every nn.Linear dynamically quantized to int8 (torch's quantize_dynamic: int8 weights, per-call

@@ -16,6 +16,7 @@ from r1lab.types import Completion
 
 
 class HFGenerator:
+    shares_model = True
     def __init__(self, model, tokenizer):
         self.model = model
         self.tokenizer = tokenizer

@@ -44,7 +44,7 @@ import torch
 
 from r1lab.errors import ConfigError
 from r1lab.generation import SamplingParams
-from r1lab.generation.hf import _eos_ids
+from r1lab.generation.sampling import eos_ids
 from r1lab.types import Completion
 
 PRECISIONS = ("float32", "bfloat16")
@@ -82,6 +82,7 @@ def vllm_unsupported(model_config) -> str | None:
 
 
 class VLLMGenerator:
+    shares_model = False  # vLLM holds its own copy of the weights: load_weights after every update
     """`precision`: the dtype vLLM computes in, float32 or bfloat16 (weights are cast on load).
     `max_model_len`: longest prompt + completion (default: the model's maximum, at most 4096).
     `compile`: torch.compile vLLM's model (slower start-up, faster decoding); False runs eagerly.
@@ -99,7 +100,7 @@ class VLLMGenerator:
             raise ConfigError(f"generator: vllm cannot run this model: {reason}; set generator: engine")
         self.tokenizer = tokenizer
         self.precision = precision
-        self.eos_ids = _eos_ids(model, tokenizer)
+        self.eos_ids = eos_ids(model, tokenizer)
         self.version = 0  # weight loads so far; every Completion carries the version that produced it
         self._dir = tempfile.TemporaryDirectory(prefix="r1lab-vllm-")
         _write_model_dir(model, tokenizer, Path(self._dir.name))

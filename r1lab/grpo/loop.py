@@ -27,7 +27,7 @@ from r1lab.distributed.trainer import DataParallelTrainer
 from r1lab.errors import ConfigError
 from r1lab.grpo.metrics import applicable_mean, held_out_eval, kept_samples, length_shape, step_metrics
 from r1lab.grpo.rollout import behaviour_logprobs
-from r1lab.grpo.setup import Setup, setup_or_resume, sync_generation_model, update_settings
+from r1lab.grpo.setup import Setup, sampler_is_policy, setup_or_resume, sync_generation_model, update_settings
 from r1lab.grpo.sources import rollout_source
 from r1lab.models.card import eval_results, write_model_card
 from r1lab.models.checkpoint import save_checkpoint
@@ -132,7 +132,7 @@ def train(cfg: ZeroConfig, run_dir: Path, *, run_config: BaseModel | None = None
         # 5. Loss and update (mu iterations over this batch), here or over data-parallel ranks. PPO's
         # ratio is taken against the behaviour policy when it is not the current float32 weights.
         t1 = time.perf_counter()
-        behaviour = behaviour_logprobs(completions, cfg, version=step)
+        behaviour = behaviour_logprobs(completions, step, sampler_is_policy(s))
         update_batch = (prompts, [c.token_ids for c in completions], advantages, weights)
         if ranks is None:
             stats = grpo_update(s.model, s.optimizer, s.scheduler, *update_batch, settings, s.tokenizer.pad_token_id,

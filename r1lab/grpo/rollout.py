@@ -88,17 +88,18 @@ def merge_rollouts(parts: list[Rollout]) -> Rollout:
                    reward_components=components, verdicts=verdicts)
 
 
-def behaviour_logprobs(completions: list[Completion], cfg: ZeroConfig, version: int) -> list[list[float]] | None:
+def behaviour_logprobs(completions: list[Completion], version: int, sampler_is_policy: bool) -> list[list[float]] | None:
     """The logprobs of the policy that sampled each completion, when it is not the trainer's current
-    float32 weights (`version` updates old): rollouts from a rounded copy, or from older weights
-    (async workers, which compute them for their own samples). None when on-policy: the update then
-    needs no old-policy forward at all (the ratio is 1, with gradient)."""
+    float32 weights (`version` updates old): rollouts from another engine or a rounded copy
+    (`sampler_is_policy` False), or from older weights (async workers, which compute them for their
+    own samples). None when on-policy: the update then needs no old-policy forward at all (the ratio
+    is 1, with gradient)."""
     stale = any(c.policy_version != version for c in completions)
-    if not stale and cfg.rollout_precision == "float32":
+    if not stale and sampler_is_policy:
         return None
     missing = sum(c.logprobs is None for c in completions)
     if missing:
-        raise RuntimeError(f"{missing} completions from an older or rounded policy carry no behaviour logprobs")
+        raise RuntimeError(f"{missing} completions from another or an older policy carry no behaviour logprobs")
     return [list(c.logprobs) for c in completions]
 
 

@@ -99,7 +99,7 @@ def build_setup(cfg: ZeroConfig, model_path: str | None = None) -> Setup:
     generator = make_generator(cfg.generator, generation_model, tokenizer, cfg.rollout_precision)
     eval_generator = generator
     if cfg.rollout_precision != "float32":  # held-out evals sample the float32 policy itself
-        eval_generator = make_generator(cfg.generator, generation_model, tokenizer)
+        eval_generator = make_generator("hf" if cfg.generator == "hf" else "engine", generation_model, tokenizer)
     template = prompt_format(cfg.template, tokenizer, cfg.system_prompt)
     limit = prompt_limit(cfg, generation_model)
     return Setup(
@@ -206,6 +206,12 @@ def setup_or_resume(cfg: ZeroConfig, run_dir: Path, resume: bool, log: RunLog,
     return s, state["step"]
 
 
+def sampler_is_policy(s: Setup) -> bool:
+    """Whether rollouts are sampled by the trainer's own float32 module: then their logprobs are the
+    trainer's and the update needs none from the sampler."""
+    return s.cfg.rollout_precision == "float32" and s.generator.shares_model
+
+
 def update_settings(cfg: ZeroConfig) -> UpdateSettings:
     return UpdateSettings(
         loss_type=cfg.loss, clip_low=cfg.clip_eps_low, clip_high=cfg.clip_eps_high, beta=cfg.beta,
@@ -215,4 +221,6 @@ def update_settings(cfg: ZeroConfig) -> UpdateSettings:
         # Sharing a prompt's forward among its completions continues from its KV cache, which
         # gradient checkpointing drops in training forwards (transformers' GradientCheckpointingLayer).
         share_prompts=not cfg.gradient_checkpointing,
+        correction=cfg.rollout_correction, correction_level=cfg.rollout_correction_level,
+        correction_cap=cfg.rollout_correction_cap,
     )

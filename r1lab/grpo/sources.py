@@ -36,8 +36,8 @@ class RolloutSource(Protocol):
 
 
 class LocalRolloutSource:
-    """Rollouts in this process, on the generator that shares the trainer's model object, so a weight
-    push is only a version bump."""
+    """Rollouts in this process. A generator that shares the trainer's model object needs nothing
+    after an update; one that holds its own weights (vLLM) is given them."""
 
     def __init__(self, setup: Setup, version: int):
         self.s, self.version = setup, version
@@ -48,6 +48,8 @@ class LocalRolloutSource:
         return make_rollout(s.generator, s.tokenizer, s.template, s.task, problems, s.cfg, step, self.version)
 
     def push_weights(self, model, version: int) -> None:
+        if not self.s.generator.shares_model:
+            self.s.generator.load_weights(model.state_dict())
         self.version = version
 
     def stats(self) -> dict[str, float]:

@@ -28,7 +28,7 @@ from r1lab.distributed.rollout import split_shares, too_stale  # noqa: E402
 from r1lab.distributed.trainer import DataParallelTrainer  # noqa: E402
 from r1lab.errors import ConfigError  # noqa: E402
 from r1lab.grpo.rollout import behaviour_logprobs, merge_rollouts  # noqa: E402
-from r1lab.grpo.setup import build_setup  # noqa: E402
+from r1lab.grpo.setup import build_setup, sampler_is_policy  # noqa: E402
 from r1lab.grpo.sources import LocalRolloutSource, rollout_source  # noqa: E402
 from r1lab.models.templates import R1_ZERO_TEMPLATE  # noqa: E402
 from r1lab.rl.update import UpdateSettings, grpo_update  # noqa: E402
@@ -318,7 +318,7 @@ def test_too_stale_shares_are_dropped_and_redone(ray_cluster, format_model):
     source = rollout_source(s, version=0)
     try:
         first = source.collect(0)  # and step 1 starts on version 0
-        assert behaviour_logprobs(first.completions, cfg, version=0) is None  # on-policy: no correction needed
+        assert behaviour_logprobs(first.completions, 0, sampler_is_policy(s)) is None  # on-policy: no correction
         assert all(c.logprobs is not None and len(c.logprobs) == len(c.token_ids) for c in first.completions)
         source.push_weights(s.model, 3)  # three versions on: step 1's prefetched samples are too old
         second = source.collect(1)
