@@ -28,6 +28,10 @@ from pydantic.fields import FieldInfo
 
 from r1lab.errors import ConfigError
 
+# Which engine samples: r1lab's own, vLLM, or transformers' generate; auto picks vLLM on a GPU for the
+# models it runs and the engine otherwise (r1lab.generation.auto_generator).
+GeneratorChoice = Literal["auto", "engine", "vllm", "hf"]
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
@@ -143,7 +147,7 @@ class ZeroConfig(Strict):
     system_prompt: str = Field("", description="system message (chat, .jinja); under r1_zero it replaces the "
                                "frame's first line")
     dtype: Literal["float32", "bfloat16"] = Field("float32", description="dtype the policy is loaded in")
-    generator: Literal["auto", "engine", "vllm", "hf"] = Field(
+    generator: GeneratorChoice = Field(
         "auto", description="rollouts from r1lab's engine, vLLM (kept in sync with the trainer's weights every "
         "step) or transformers' generate; auto: vLLM on a GPU for models it runs, the engine otherwise")
     # Where reading the weights bounds decoding (a CPU), a rounded copy decodes faster; the update then

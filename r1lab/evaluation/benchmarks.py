@@ -80,10 +80,11 @@ def default_data_dir() -> Path | None:
 
 
 def load_benchmark(name: str, data_dir: str | Path | None = None, rg_problems: int = 200,
-                   seed: int = 0, cache_dir: str | None = None) -> tuple[MathTask | object, list[Problem]]:
-    """(task, problems) for a benchmark name, a task spec (its held-out split, at most `rg_problems`
-    problems drawn from `seed`), or a file of math problems. `data_dir` None means the default above;
-    `cache_dir` is where `datasets` caches hub downloads (None: its own default)."""
+                   seed: int = 0, cache_dir: str | None = None,
+                   task_options: dict | None = None) -> tuple[MathTask | object, list[Problem]]:
+    """(task, problems) for a benchmark name, a task spec built with `task_options` (its held-out split,
+    at most `rg_problems` problems drawn from `seed`), or a file of math problems. `data_dir` None means
+    the default above; `cache_dir` is where `datasets` caches hub downloads (None: its own default)."""
     key = benchmark_name(name)
     if key is not None:
         return named_benchmark(key, data_dir if data_dir else default_data_dir(), cache_dir)
@@ -92,7 +93,7 @@ def load_benchmark(name: str, data_dir: str | Path | None = None, rg_problems: i
     if name.startswith(tuple(SPELLINGS)) or name.endswith(".py") or name in available_tasks():
         # Any task (reasoning-gym, code problems, humaneval, demo, yours): its held-out split, verified
         # by the task's own verify_many(), exactly as in training.
-        task = load_task(name)
+        task = load_task(name, **(task_options or {}))
         return task, list(task.problems("test", rg_problems, seed))
     path = Path(name)
     if path.suffix in DATA_SUFFIXES:

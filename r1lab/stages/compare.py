@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 from pydantic import Field
 
-from r1lab.config import Strict, TemplateChoice, load_config
+from r1lab.config import GeneratorChoice, Strict, TemplateChoice, load_config
 from r1lab.evaluation.runner import encode_prompts, evaluate_problems, summarize
 from r1lab.generation import make_generator
 from r1lab.models.loading import load_model
@@ -40,6 +40,8 @@ class CompareConfig(Strict):
                                      "otherwise), r1_zero, chat, or a .jinja file")
     system_prompt: str = Field("", description="system message (chat, .jinja); under r1_zero it replaces the "
                                "frame's first line")
+    generator: GeneratorChoice = Field("auto", description="r1lab's engine, vLLM, or transformers' generate; auto: "
+                                       "vLLM on a GPU for the models it runs, the engine otherwise")
     seed: int = Field(0, description="sampling seed, the same for every model")
 
 
@@ -48,7 +50,7 @@ def evaluate_model(model_path: str, cfg: CompareConfig, task, problems) -> dict:
     model.eval()
     template = prompt_format(cfg.template, tokenizer, cfg.system_prompt)
     results = evaluate_problems(
-        make_generator("engine", model, tokenizer), task, problems, encode_prompts(tokenizer, task, problems, template),
+        make_generator(cfg.generator, model, tokenizer), task, problems, encode_prompts(tokenizer, task, problems, template),
         n=cfg.n, temperature=cfg.temperature, top_p=cfg.top_p, max_new_tokens=cfg.max_new_tokens,
         stop=stop_strings(template), seed=cfg.seed + 7919,
     )

@@ -16,11 +16,11 @@ import json
 import re
 import time
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
-from r1lab.config import Strict, TemplateChoice, load_config
+from r1lab.config import GeneratorChoice, Strict, TemplateChoice, load_config
 from r1lab.data.io import iter_jsonl
 from r1lab.errors import UserError
 from r1lab.evaluation.benchmarks import default_data_dir, load_benchmark
@@ -28,10 +28,10 @@ from r1lab.evaluation.runner import ProblemResult, encode_prompts, evaluate_prob
 from r1lab.types import Problem, Verdict, sample_record
 
 # Settings that change the samples: a rerun into the same OUT must match them (limit may grow).
-RESULT_KEYS = ("model", "benchmark", "n", "temperature", "top_p", "max_new_tokens", "template", "system_prompt",
-               "seed")
+RESULT_KEYS = ("model", "benchmark", "task_options", "n", "temperature", "top_p", "max_new_tokens", "template",
+               "system_prompt", "seed")
 # Keys an output directory from before they existed was made with.
-BEFORE_KEY = {"system_prompt": ""}
+BEFORE_KEY = {"system_prompt": "", "task_options": {}}
 
 
 class EvalConfig(Strict):
@@ -55,8 +55,10 @@ class EvalConfig(Strict):
     dtype: Literal["float32", "bfloat16"] = Field("float32", description="dtype the model is loaded in")
     threads: int = Field(0, ge=0, description="torch intra-op threads; 0 = torch's default")
     # Both sample the same distribution, so a resumed run may switch.
-    generator: Literal["engine", "hf"] = Field("engine", description="r1lab's engine (shared prompt prefill, "
-                                               "finished rows dropped) or transformers' generate")
+    generator: GeneratorChoice = Field("auto", description="r1lab's engine, vLLM, or transformers' generate; auto: "
+                                       "vLLM on a GPU for the models it runs, the engine otherwise")
+    task_options: dict[str, Any] = Field({}, description="options of a task benchmark (rg:<dataset> difficulty, "
+                                         "a file's columns), as training's task_options")
 
 
 Config = EvalConfig
@@ -69,7 +71,7 @@ def run(cfg: EvalConfig, run_dir: Path, resume: bool = True, progress: bool = Tr
     out = Path(run_dir)
     out.mkdir(parents=True, exist_ok=True)
     task, problems = load_benchmark(cfg.benchmark, cfg.data_dir or default_data_dir(),
-                                    rg_problems=cfg.limit or 200, seed=cfg.seed)
+                                    rg_problems=cfg.limit or 200, seed=cfg.seed, task_options=cfg.task_options)
     problems = problems[: cfg.limit] if cfg.limit else problems
     check_same_run(out, cfg)
     done = restore(out / "samples.jsonl", cfg.n)
@@ -263,8 +265,8 @@ def add_arguments(p) -> None:
     p.add_argument("--batch-prompts", type=int, dest="batch_prompts", help="prompts per generate call (default 16)")
     p.add_argument("--dtype", choices=["float32", "bfloat16"])
     p.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
-    p.add_argument("--generator", choices=["engine", "hf"],
-                   help="engine (r1lab's, default) or hf (transformers' generate, the reference)")
+    p.add_argument("--generator", choices=["auto", "engine", "vllm", "hf"],
+                   help="auto (default), engine (r1lab's), vllm, or hf (transformers' generate, the reference)")
     p.add_argument("--config", help="YAML config file (flags win over it)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config key; repeatable")

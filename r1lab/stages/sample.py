@@ -26,7 +26,7 @@ from typing import Literal
 import torch
 from pydantic import Field
 
-from r1lab.config import Strict, dump_yaml, load_config
+from r1lab.config import GeneratorChoice, Strict, dump_yaml, load_config
 from r1lab.data.io import SFTExample, read_sft, write_sft
 from r1lab.generation import SamplingParams, make_generator
 from r1lab.models.loading import load_model
@@ -69,6 +69,8 @@ class SampleConfig(Strict):
     prefer: Literal["random", "longest", "shortest"] = Field("random", description="which survivors fill the cap")
     few_shot: int = Field(0, ge=0, description="examples from few_shot_data shown before each prompt")
     few_shot_data: str = Field("", description="SFT jsonl of examples (e.g. a hand-checked seed set)")
+    generator: GeneratorChoice = Field("auto", description="r1lab's engine, vLLM, or transformers' generate; auto: "
+                                       "vLLM on a GPU for the models it runs, the engine otherwise")
     batch_prompts: int = Field(16, ge=1, description="prompts per generate() call")
     seed: int = Field(0, description="seed of the problem draw and sampling")
     threads: int = Field(0, ge=0, description="torch intra-op threads; 0 = torch's default")
@@ -147,7 +149,7 @@ def run(cfg: SampleConfig, run_dir: Path, resume: bool = False, progress: bool =
     model, tokenizer = load_model(cfg.model)
     model.eval()
     template = choose_template(cfg.template, tokenizer)
-    generator = make_generator("engine", model, tokenizer)
+    generator = make_generator(cfg.generator, model, tokenizer)
     shots = read_sft(cfg.few_shot_data)[:cfg.few_shot] if cfg.few_shot else []
     problems = task.problems(cfg.split, cfg.problems, cfg.seed)
     rng = random.Random(f"{cfg.seed}-sample")
