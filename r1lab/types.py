@@ -58,7 +58,7 @@ class Rollout:
     prompt_ids: list[list[int]]  # [B][prompt length]
     completions: list[Completion]  # [B*G]
     rewards: list[float]  # [B*G] combined reward
-    reward_components: dict[str, list[float]]  # name -> [B*G]
+    reward_components: dict[str, list[float | None]]  # name -> [B*G]; None: a custom reward not applicable
     verdicts: list[Verdict]  # [B*G]
 
 

@@ -38,19 +38,16 @@ every node). An exception in a reward function propagates with its traceback: it
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import inspect
 import math
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from r1lab.errors import ConfigError
 from r1lab.types import Completion, Problem
+from r1lab.user_code import import_user_file
 
 RESERVED = ("prompts", "completions", "completion_ids")
 
@@ -70,7 +67,7 @@ def load_reward_functions(custom) -> list[RewardFunction]:
 def load_function(spec: str) -> Callable:
     """'path/to/file.py:name' -> the function `name` defined in that file."""
     path, _, name = spec.rpartition(":")
-    module = _import_file(Path(path))
+    module = import_user_file(Path(path), "reward file", ConfigError)
     func = getattr(module, name, None)
     if not callable(func):
         defined = sorted(n for n, v in vars(module).items()
@@ -78,27 +75,6 @@ def load_function(spec: str) -> Callable:
         raise ConfigError(f"rewards.custom: {path} has no function {name!r} (it defines: "
                           f"{', '.join(defined) or 'no functions'})")
     return func
-
-
-def _import_file(path: Path) -> ModuleType:
-    """The user's file as a module, imported once per process (as r1lab.tasks imports task files)."""
-    # A name of its own per file, so two users' my_rewards.py never collide, nor shadow a real module.
-    name = f"r1lab_user_rewards_{hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]}"
-    if name in sys.modules:
-        return sys.modules[name]
-    if not path.is_file():
-        raise ConfigError(f"rewards.custom: reward file not found: {path}")
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise ConfigError(f"rewards.custom: cannot import {path} as Python")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses and pickling inside the file look their module up here
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:  # the user's error, with its traceback; a later call imports the file afresh
-        del sys.modules[name]
-        raise
-    return module
 
 
 def reward_columns(problems: list[Problem], completions: list[Completion]) -> dict[str, list[Any]]:

@@ -144,5 +144,7 @@ def _chunked_logprobs(
 
 
 def _cache_arg(model) -> str:
-    """transformers 5 renamed the forward's `past_key_values` to `cache`."""
-    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+    """transformers 5 renamed the forward's `past_key_values` to `cache`. A peft model's forward takes
+    **kwargs: the wrapped model's forward says which."""
+    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return "cache" if "cache" in inspect.signature(inner.forward).parameters else "past_key_values"

@@ -36,6 +36,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 from r1lab.errors import ConfigError, DataError, UnknownTaskError
 from r1lab.types import Problem, Verdict
+from r1lab.user_code import import_user_file
 
 Split = Literal["train", "test"]
 SPLITS = ("train", "test")
@@ -233,19 +234,7 @@ def _reasoning_gym_names() -> list[str]:
 
 def _user_task_factory(path: Path) -> Callable[..., Task]:
     """A task defined in a user's file outside the package: its make_task, or its `task` object."""
-    if not path.is_file():
-        raise DataError(f"task file not found: {path}")
-    module_name = f"r1lab_user_task_{hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]}"
-    module = sys.modules.get(module_name)
-    if module is None:
-        loader_spec = importlib.util.spec_from_file_location(module_name, path)
-        module = importlib.util.module_from_spec(loader_spec)
-        sys.modules[module_name] = module  # dataclasses and pickling look the module up by name
-        try:
-            loader_spec.loader.exec_module(module)
-        except BaseException:
-            del sys.modules[module_name]
-            raise
+    module = import_user_file(path, "task file", DataError)
     make = getattr(module, "make_task", None)
     if make is None and hasattr(module, "task"):
         def make(spec: str) -> Task:
