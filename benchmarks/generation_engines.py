@@ -6,6 +6,11 @@ row ended); mean lengths are printed because different samplers draw different s
 settings are not exactly equal work. After one short warm-up call each, rounds rotate which
 contender goes first (load from other processes then hits all alike); figures are medians over rounds.
 
+"vllm float32 standalone" is the same vLLM engine as "vllm float32", called directly
+(`LLM.generate` with n samples per prompt request, no logprobs, no decoding of the text): the
+anchor for what r1lab's wrapping costs (per-prompt seeded requests, the sampled tokens' logprobs,
+decoding the completions).
+
 Also measured, for `generator: auto`: vLLM's import (once per process), its start-up per model and
 precision (engine construction and the first weight push) and one weight sync (`load_weights` of the model's state dict, prefix-cache reset included). From
 them, the break-even: how many rollout steps of this size before vLLM's start-up is won back against
@@ -38,10 +43,12 @@ from r1lab.models.loading import load_model
 
 MODELS = ("tiny-base", "tiny", "smollm2-135m")
 PROMPTS, SAMPLES = 4, 8
+STANDALONE = "vllm float32 standalone"
 CONTENDERS = ("generate float32", "engine float32", "engine bfloat16", "engine int8", "vllm float32",
               "vllm bfloat16")
 COMPILED = ("vllm float32 compiled", "vllm bfloat16 compiled")  # --compiled: torch.compile start-up is long
 COLUMNS = [("model", "model"), ("contender", "contender"), ("tok_s", "tok/s"), ("cpu_tok_s", "tok/CPU-s"),
+           ("vs_standalone", "r1lab vLLM / standalone vLLM"),
            ("vs_generate", "/ generate"), ("vs_engine", "/ engine same precision"), ("mean_len", "mean len"),
            ("startup_s", "start-up s"), ("sync_s", "weight sync s"), ("break_even_steps", "break-even steps"),
            ("note", "note")]
@@ -51,6 +58,24 @@ def timed(generator, prompt_ids: list[list[int]], params: SamplingParams) -> tup
     c0, t0 = time.process_time(), time.perf_counter()
     out = generator.generate(prompt_ids, params)
     return time.perf_counter() - t0, time.process_time() - c0, sum(len(c.token_ids) for c in out)
+
+
+class StandaloneVLLM:
+    """vLLM's own generate on an r1lab VLLMGenerator's engine: the same weights and settings, none of
+    r1lab's wrapping."""
+
+    def __init__(self, wrapped):
+        self.llm = wrapped.llm
+
+    def generate(self, prompt_ids: list[list[int]], params: SamplingParams) -> list:
+        from vllm import SamplingParams as VLLMSamplingParams
+        from vllm.inputs import TokensPrompt
+
+        sampling = VLLMSamplingParams(n=params.n, max_tokens=params.max_new_tokens, temperature=params.temperature,
+                                      top_p=params.top_p, seed=params.seed, detokenize=False)
+        outputs = self.llm.generate([TokensPrompt(prompt_token_ids=list(p)) for p in prompt_ids], sampling,
+                                    use_tqdm=False)
+        return [c for out in outputs for c in out.outputs]  # each has .token_ids
 
 
 def build(contender: str, model, tokenizer) -> tuple[object, float, float]:
@@ -83,6 +108,9 @@ def bench_model(name: str, path: str, rounds: int, max_new_tokens: int, compiled
             continue
         generators[contender], rows[contender]["startup_s"], rows[contender]["sync_s"] = build(
             contender, model, tokenizer)
+    if "vllm float32" in generators:
+        generators[STANDALONE] = StandaloneVLLM(generators["vllm float32"])
+        rows[STANDALONE] = {"model": name, "contender": STANDALONE, "note": "the vllm float32 engine, called directly"}
     rates = {c: [] for c in generators}
     cpu_rates = {c: [] for c in generators}
     lengths = {c: [] for c in generators}
@@ -107,9 +135,11 @@ def bench_model(name: str, path: str, rounds: int, max_new_tokens: int, compiled
         row["vs_generate"] = row["tok_s"] / anchor
         engine = rows.get(f"engine {contender.split()[1]}", {}).get("tok_s")
         row["vs_engine"] = row["tok_s"] / engine if engine else None
-        if contender.startswith("vllm") and engine:
+        if contender.startswith("vllm") and engine and contender != STANDALONE:
             row["break_even_steps"] = break_even_steps(row, rows[f"engine {contender.split()[1]}"])
         print(f"  {name} {contender}: {row['tok_s']:.1f} tok/s, mean length {row['mean_len']:.1f}", flush=True)
+    if "tok_s" in rows.get(STANDALONE, {}):  # r1lab's wrapping, as a share of vLLM's own rate
+        rows["vllm float32"]["vs_standalone"] = rows["vllm float32"]["tok_s"] / rows[STANDALONE]["tok_s"]
     del generators
     gc.collect()
     return list(rows.values())
