@@ -1,4 +1,4 @@
-"""docs/coming-from-trl.md, run as written: its reward file and YAML (taken from the page itself) and
+"""README's "Coming from TRL", run as written: its reward file and YAML (taken from the README itself) and
 its one command, on a local jsonl dataset with question/answer columns and a reward file outside
 the package; only the model (the built-in tiny base), the length of the run and the batch sizes are
 overridden, to fit 2 steps into a test."""
@@ -13,18 +13,19 @@ import yaml
 from r1lab import cli
 from r1lab.tasks.demo import DemoTask
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "coming-from-trl.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 SMALL = ["--model", "tiny-base", "--steps", "2", "--set", "prompts_per_step=4", "--set", "samples_per_prompt=4",
          "--set", "max_new_tokens=48", "--set", "eval_every=2", "--set", "eval_n=2", "--set", "eval_problems=4",
          "--set", "threads=1"]
 
 
 def doc_block(first_line: str) -> str:
-    """The fenced block of the page that starts with `first_line`."""
-    for block in re.findall(r"```\w*\n(.*?)```", DOC.read_text(), flags=re.DOTALL):
+    """The fenced block of README's "Coming from TRL" section that starts with `first_line`."""
+    section = README.read_text().split("\n## Coming from TRL\n", 1)[1].split("\n## ", 1)[0]
+    for block in re.findall(r"```\w*\n(.*?)```", section, flags=re.DOTALL):
         if block.startswith(first_line):
             return block
-    raise AssertionError(f"no block starting with {first_line!r} in {DOC}")
+    raise AssertionError(f"no block starting with {first_line!r} in README.md's Coming from TRL")
 
 
 def test_the_trl_walkthrough_runs_as_written(tmp_path, monkeypatch, capsys):
