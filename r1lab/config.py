@@ -31,6 +31,9 @@ from r1lab.errors import ConfigError
 # Which engine samples: r1lab's own, vLLM, or transformers' generate; auto picks vLLM on a GPU for the
 # models it runs and the engine otherwise (r1lab.generation.auto_generator).
 GeneratorChoice = Literal["auto", "engine", "vllm", "hf"]
+GeneratorKey = Annotated[GeneratorChoice, Field(
+    description="r1lab's engine, vLLM (given the trainer's weights after every update), or transformers' generate; "
+                "auto: vLLM on a GPU for the models it runs, the engine otherwise")]
 
 
 class Strict(BaseModel):
@@ -52,6 +55,18 @@ def _template_choice(value: str) -> str:
 # A prompt template: a built-in name or a Jinja file (r1lab.models.templates renders both).
 TemplateChoice = Annotated[str, AfterValidator(_template_choice), WithJsonSchema(
     {"type": "string", "description": "auto | r1_zero | chat | path/to/template.jinja"})]
+TemplateKey = Annotated[TemplateChoice, Field(
+    description="prompt template: auto (the chat template when the model has one, else r1_zero), r1_zero, chat, "
+                "or a .jinja file")]
+SystemPromptKey = Annotated[str, Field(
+    description="system message (chat, .jinja); under r1_zero it replaces the frame's first line")]
+
+
+def add_config_flags(parser, config_help: str = "YAML config file") -> None:
+    """--config FILE and repeatable --set key=value, which every stage command takes."""
+    parser.add_argument("--config", help=config_help)
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config key (dotted for nested sections); repeatable")
 
 
 class CustomReward(Strict):
@@ -142,14 +157,10 @@ class ZeroConfig(Strict):
                       "a .jsonl/.json/.parquet/.csv math problems file, or your_task.py")
     task_options: dict[str, Any] = Field(default_factory=dict, description="options passed to the task's "
                                          "make_task, e.g. question_field, answer_field, test_fraction")
-    template: TemplateChoice = Field("auto", description="prompt template: auto (r1_zero for base models, chat "
-                                     "otherwise), r1_zero, chat, or a .jinja file")
-    system_prompt: str = Field("", description="system message (chat, .jinja); under r1_zero it replaces the "
-                               "frame's first line")
+    template: TemplateKey = "auto"
+    system_prompt: SystemPromptKey = ""
     dtype: Literal["float32", "bfloat16"] = Field("float32", description="dtype the policy is loaded in")
-    generator: GeneratorChoice = Field(
-        "auto", description="rollouts from r1lab's engine, vLLM (kept in sync with the trainer's weights every "
-        "step) or transformers' generate; auto: vLLM on a GPU for models it runs, the engine otherwise")
+    generator: GeneratorKey = "auto"
     # Where reading the weights bounds decoding (a CPU), a rounded copy decodes faster; the update then
     # corrects with PPO's ratio against the copy's logprobs (benchmarks/NOTES.md has the figures).
     rollout_precision: Literal["float32", "bfloat16", "int8"] = Field(

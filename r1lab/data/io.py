@@ -124,14 +124,7 @@ def read_sft(paths: str | Path | list) -> list[SFTExample]:
 
 
 def write_sft(path: str | Path, examples: Iterable[SFTExample]) -> int:
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    count = 0
-    with p.open("w") as f:
-        for ex in examples:
-            f.write(json.dumps({"messages": ex.messages, "meta": ex.meta}, ensure_ascii=False) + "\n")
-            count += 1
-    return count
+    return write_jsonl(path, ({"messages": ex.messages, "meta": ex.meta} for ex in examples))
 
 
 def read_pairs(path: str | Path) -> list[PreferencePair]:

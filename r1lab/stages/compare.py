@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 from pydantic import Field
 
-from r1lab.config import GeneratorChoice, Strict, TemplateChoice, load_config
+from r1lab.config import GeneratorKey, Strict, SystemPromptKey, TemplateKey, add_config_flags, load_config
 from r1lab.evaluation.runner import encode_prompts, evaluate_problems, summarize
 from r1lab.generation import make_generator
 from r1lab.models.loading import load_model
@@ -36,12 +36,9 @@ class CompareConfig(Strict):
     max_new_tokens: int = Field(96, ge=1, description="longest completion, in tokens")
     temperature: float = Field(0.6, gt=0, description="sampling temperature (R1's protocol: 0.6)")
     top_p: float = Field(0.95, gt=0, le=1, description="nucleus sampling (R1's protocol: 0.95)")
-    template: TemplateChoice = Field("auto", description="prompt template: auto (r1_zero for base models, chat "
-                                     "otherwise), r1_zero, chat, or a .jinja file")
-    system_prompt: str = Field("", description="system message (chat, .jinja); under r1_zero it replaces the "
-                               "frame's first line")
-    generator: GeneratorChoice = Field("auto", description="r1lab's engine, vLLM, or transformers' generate; auto: "
-                                       "vLLM on a GPU for the models it runs, the engine otherwise")
+    template: TemplateKey = "auto"
+    system_prompt: SystemPromptKey = ""
+    generator: GeneratorKey = "auto"
     seed: int = Field(0, description="sampling seed, the same for every model")
 
 
@@ -101,8 +98,7 @@ def add_arguments(p) -> None:
     p.add_argument("models", nargs="*", metavar="NAME=MODEL", help="row name and model dir / id")
     p.add_argument("--task", help="demo, rg:<dataset>, or a math problems file")
     p.add_argument("--out", required=True, help="run directory; the table goes to OUT/table.json")
-    p.add_argument("--config", help="YAML config file")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    add_config_flags(p)
     p.set_defaults(run=_run)
 
 

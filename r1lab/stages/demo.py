@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from r1lab.config import ZeroConfig, load_config
+from r1lab.config import ZeroConfig, add_config_flags, load_config
 from r1lab.grpo.loop import train
 
 DEMO_RECIPE = Path(__file__).resolve().parent.parent / "recipes" / "demo.yaml"
@@ -62,9 +62,8 @@ def fresh_run_dir(root: Path, name: str) -> Path:
 def add_arguments(p) -> None:
     """The flags of `r1lab demo` (the CLI made the parser)."""
     p.add_argument("--out", help="run directory (default: runs/demo, or runs/demo-N if that is taken)")
-    p.add_argument("--config", help="YAML config file")
     p.add_argument("--steps", type=int)
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    add_config_flags(p)
     p.add_argument("--resume", action="store_true")
     p.set_defaults(run=_run)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from r1lab.config import Strict, load_config
+from r1lab.config import Strict, add_config_flags, load_config
 from r1lab.errors import ConfigError
 from r1lab.models.card import write_model_card
 from r1lab.stages import sample, sft
@@ -63,8 +63,7 @@ def add_arguments(p) -> None:
     p.add_argument("--teacher", help="teacher model dir or id")
     p.add_argument("--student", help="student model dir or id")
     p.add_argument("--out", required=True, help="run directory; the student goes to OUT/student/final_model")
-    p.add_argument("--config", help="YAML config file (keys: teacher, student, sample.*, sft.*)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    add_config_flags(p, "YAML config file (keys: teacher, student, sample.*, sft.*)")
     p.set_defaults(run=_run)
 
 

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from r1lab.config import GeneratorChoice, Strict, TemplateChoice, load_config
+from r1lab.config import GeneratorKey, Strict, SystemPromptKey, TemplateKey, add_config_flags, load_config
 from r1lab.data.io import iter_jsonl
 from r1lab.errors import UserError
 from r1lab.evaluation.benchmarks import default_data_dir, load_benchmark
@@ -46,17 +46,14 @@ class EvalConfig(Strict):
     limit: int | None = Field(None, ge=1, description="evaluate the first N problems only")
     data_dir: str = Field("", description="local benchmark copies; empty: $R1LAB_DATA_DIR, else "
                           "../shared/benchmarks when it exists, else the hub")
-    template: TemplateChoice = Field("auto", description="prompt template: auto (chat when the model has one, "
-                                     "else r1_zero), r1_zero, chat, or a .jinja file")
-    system_prompt: str = Field("", description="system message (chat, .jinja); under r1_zero it replaces the "
-                               "frame's first line")
+    template: TemplateKey = "auto"
+    system_prompt: SystemPromptKey = ""
     seed: int = Field(0, description="sampling seed")
     batch_prompts: int = Field(16, ge=1, description="prompts per generate() call (each with n samples)")
     dtype: Literal["float32", "bfloat16"] = Field("float32", description="dtype the model is loaded in")
     threads: int = Field(0, ge=0, description="torch intra-op threads; 0 = torch's default")
     # Both sample the same distribution, so a resumed run may switch.
-    generator: GeneratorChoice = Field("auto", description="r1lab's engine, vLLM, or transformers' generate; auto: "
-                                       "vLLM on a GPU for the models it runs, the engine otherwise")
+    generator: GeneratorKey = "auto"
     task_options: dict[str, Any] = Field({}, description="options of a task benchmark (rg:<dataset> difficulty, "
                                          "a file's columns), as training's task_options")
 
@@ -267,9 +264,7 @@ def add_arguments(p) -> None:
     p.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     p.add_argument("--generator", choices=["auto", "engine", "vllm", "hf"],
                    help="auto (default), engine (r1lab's), vllm, or hf (transformers' generate, the reference)")
-    p.add_argument("--config", help="YAML config file (flags win over it)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a config key; repeatable")
+    add_config_flags(p, "YAML config file (flags win over it)")
     p.set_defaults(run=_run)
 
 

@@ -20,7 +20,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from r1lab.config import Strict, ZeroConfig, load_config
+from r1lab.config import Strict, ZeroConfig, add_config_flags, load_config
 from r1lab.data.io import read_prompts
 from r1lab.grpo.loop import ExtraBatch, train
 from r1lab.grpo.rollout import training_sampling
@@ -100,9 +100,7 @@ def add_arguments(p) -> None:
     p.add_argument("--model", help="policy: HF model dir or hub id, or tiny-base (sets grpo.model)")
     p.add_argument("--task", help="verifiable task (sets grpo.task)")
     p.add_argument("--out", required=True, help="run directory")
-    p.add_argument("--config", help="YAML config file")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a key, e.g. grpo.steps=20 or reward_model.path=runs/rm/model")
+    add_config_flags(p)
     p.add_argument("--resume", action="store_true")
     p.set_defaults(run=_run)
 

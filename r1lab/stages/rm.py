@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from pydantic import Field
 
-from r1lab.config import Strict, dump_yaml, load_config
+from r1lab.config import Strict, add_config_flags, dump_yaml, load_config
 from r1lab.data.io import read_pairs
 from r1lab.errors import ConfigError
 from r1lab.models.card import write_model_card
@@ -140,9 +140,8 @@ def add_arguments(p) -> None:
     p.add_argument("--model", help="HF model dir or hub id (a causal LM gets a fresh score head), or tiny-base")
     p.add_argument("--pairs", help="jsonl of {prompt, chosen, rejected}")
     p.add_argument("--out", required=True, help="run directory; the reward model goes to OUT/final_model")
-    p.add_argument("--config", help="YAML config file")
     p.add_argument("--epochs", type=int)
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    add_config_flags(p)
     p.set_defaults(run=_run)
 
 

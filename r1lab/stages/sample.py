@@ -26,7 +26,7 @@ from typing import Literal
 import torch
 from pydantic import Field
 
-from r1lab.config import GeneratorChoice, Strict, dump_yaml, load_config
+from r1lab.config import GeneratorKey, Strict, add_config_flags, dump_yaml, load_config
 from r1lab.data.io import SFTExample, read_sft, write_sft
 from r1lab.generation import SamplingParams, make_generator
 from r1lab.models.loading import load_model
@@ -69,8 +69,7 @@ class SampleConfig(Strict):
     prefer: Literal["random", "longest", "shortest"] = Field("random", description="which survivors fill the cap")
     few_shot: int = Field(0, ge=0, description="examples from few_shot_data shown before each prompt")
     few_shot_data: str = Field("", description="SFT jsonl of examples (e.g. a hand-checked seed set)")
-    generator: GeneratorChoice = Field("auto", description="r1lab's engine, vLLM, or transformers' generate; auto: "
-                                       "vLLM on a GPU for the models it runs, the engine otherwise")
+    generator: GeneratorKey = "auto"
     batch_prompts: int = Field(16, ge=1, description="prompts per generate() call")
     seed: int = Field(0, description="seed of the problem draw and sampling")
     threads: int = Field(0, ge=0, description="torch intra-op threads; 0 = torch's default")
@@ -197,10 +196,9 @@ def add_arguments(p) -> None:
     p.add_argument("--model", help="HF model dir or hub id, or tiny-base")
     p.add_argument("--task", help="demo, rg:<dataset>, or a math problems file")
     p.add_argument("--out", required=True, help="run directory; the data goes to OUT/data.jsonl")
-    p.add_argument("--config", help="YAML config file")
     p.add_argument("--n", type=int, help="samples per prompt")
     p.add_argument("--problems", type=int, help="number of prompts")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    add_config_flags(p)
     p.set_defaults(run=_run)
 
 

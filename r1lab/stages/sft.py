@@ -27,7 +27,7 @@ import torch
 from pydantic import Field, field_validator
 from tqdm import tqdm
 
-from r1lab.config import LoraSection, Strict, dump_yaml, load_config
+from r1lab.config import LoraSection, Strict, add_config_flags, dump_yaml, load_config
 from r1lab.data.io import SFTExample, read_sft
 from r1lab.errors import ConfigError
 from r1lab.models.card import write_model_card
@@ -226,10 +226,9 @@ def add_arguments(p) -> None:
     p.add_argument("--model", help="HF model dir or hub id, or tiny-base")
     p.add_argument("--data", action="append", help="SFT jsonl file (repeatable)")
     p.add_argument("--out", required=True, help="run directory; the model goes to OUT/final_model")
-    p.add_argument("--config", help="YAML config file")
     p.add_argument("--epochs", type=int)
     p.add_argument("--lora", action="store_true", default=None, help="train LoRA adapters (merged at save)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    add_config_flags(p)
     p.set_defaults(run=_run)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from r1lab.config import ZeroConfig, load_config
+from r1lab.config import ZeroConfig, add_config_flags, load_config
 from r1lab.grpo.loop import train
 
 Config = ZeroConfig
@@ -30,10 +30,8 @@ def add_arguments(p) -> None:
     p.add_argument("--model", help="HF model dir or hub id, or tiny-base / smollm2-135m")
     p.add_argument("--task", help="demo, rg:<reasoning-gym dataset>, or a .jsonl/.parquet math file")
     p.add_argument("--out", required=True, help="run directory")
-    p.add_argument("--config", help="YAML config file")
     p.add_argument("--steps", type=int)
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a config key (dotted for nested sections); repeatable")
+    add_config_flags(p)
     p.add_argument("--resume", action="store_true", help="continue from RUN/checkpoints/latest")
     p.set_defaults(run=_run)
 
