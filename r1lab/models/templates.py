@@ -17,6 +17,11 @@ variables for templates that are not chats: `question`, `instruction` and `syste
 A system prompt is the system message under `chat` and `.jinja`; under `r1_zero`, which has no
 roles, it replaces the frame's first line (the sentence that asks for the tags).
 
+What the prompt asks the answer to look like decides the format rule (r1lab.rewards.format_reward) and
+the stop strings, through one function, `answer_format`: R1-Zero's <think>/<answer> tags under the
+r1_zero frame, or when a template file or the system prompt names the <answer> tag; otherwise a
+\\boxed{} answer, which is what the tasks' chat instruction asks for.
+
 A template that opens the reasoning block itself (DeepSeek-R1's distilled models' template ends the
 prompt with "<think>\\n") leaves the model to write only "...</think><answer>...": the strict format
 reward, which wants the response to open the block, then never fires (open-r1 hit this). The same
@@ -36,6 +41,8 @@ from typing import Literal
 from r1lab.errors import ConfigError
 
 TemplateName = Literal["r1_zero", "chat"]
+# How the prompt asks for the final answer: in <think>/<answer> tags, or in a \\boxed{}.
+AnswerFormat = Literal["tags", "boxed"]
 
 R1_ZERO_INSTRUCTION = (
     "The user gives a problem and the assistant solves it. The assistant first reasons inside "
@@ -107,11 +114,18 @@ def render_prompt(template: str | PromptFormat, question: str, tokenizer, chat_i
         raise ConfigError(f"template file {fmt.name} cannot be rendered: {type(err).__name__}: {err}") from None
 
 
-def stop_strings(template: str | PromptFormat) -> list[str]:
+def answer_format(template: str | PromptFormat) -> AnswerFormat:
+    """"tags" when the prompt asks for R1-Zero's <think>/<answer> blocks (the r1_zero frame, or a
+    template file or system prompt that names the <answer> tag), else "boxed" (the chat template with
+    the task's instruction: the final answer in \\boxed{})."""
     fmt = template if isinstance(template, PromptFormat) else PromptFormat(template)
-    if (fmt.name == "r1_zero" and not fmt.jinja) or "<answer>" in fmt.jinja:
-        return list(R1_ZERO_STOP)
-    return []
+    if (fmt.name == "r1_zero" and not fmt.jinja) or "<answer>" in fmt.jinja or "<answer>" in fmt.system_prompt:
+        return "tags"
+    return "boxed"
+
+
+def stop_strings(template: str | PromptFormat) -> list[str]:
+    return list(R1_ZERO_STOP) if answer_format(template) == "tags" else []
 
 
 def think_prefill_warning(fmt: PromptFormat, tokenizer) -> str | None:

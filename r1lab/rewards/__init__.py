@@ -4,8 +4,11 @@ Accuracy is the binary verdict of the task's own verify(), the one eval reports,
 eval accuracy cannot disagree. A task's partial credit (reasoning-gym's scores, the fraction of code
 tests passed) is a reward-hacking route (a hedged "5 or 6" earns part of it), so it is a component
 of its own, `partial`, with weight 0 unless a config asks for it. Format is a strict rule on the
-whole response. Users' own reward functions (r1lab.rewards.custom) are components like these.
-`combine` returns the total; every component is logged each step.
+response, the one the prompt asked for (r1lab.models.templates.answer_format): R1-Zero's think and
+answer blocks, or, under a chat template whose instruction asks for a \\boxed{} answer, exactly one
+boxed answer where the answer extractor looks for it. Users' own reward functions
+(r1lab.rewards.custom) are components like these. `combine` returns the total; every component is
+logged each step.
 """
 
 from __future__ import annotations
@@ -14,20 +17,44 @@ import math
 import re
 
 from r1lab.types import Verdict
+from r1lab.verify.extract import answer_region, boxed_answers, tagged_answer
 
 FORMAT_RE = re.compile(r"^\s*<think>(.*?)</think>\s*<answer>(.*?)</answer>\s*$", re.DOTALL)
 TAGS = ("<think>", "</think>", "<answer>", "</answer>")
 
 
-def format_reward(response: str) -> float:
+def format_reward(response: str, answer_format: str = "tags") -> float:
+    """1.0 iff the response has the form the prompt asked for (`answer_format`: "tags" or "boxed",
+    r1lab.models.templates.answer_format), else 0. Partial credit invites reward hacking."""
+    if answer_format == "tags":
+        return think_answer_format(response)
+    if answer_format == "boxed":
+        return boxed_format(response)
+    raise ValueError(f"unknown answer format {answer_format!r} (known: tags, boxed)")
+
+
+def think_answer_format(response: str) -> float:
     """1.0 iff the response is exactly one non-empty think block, then one non-empty answer block,
-    and nothing after it (surrounding whitespace aside). Partial credit invites reward hacking."""
+    and nothing after it (surrounding whitespace aside)."""
     if any(response.count(tag) != 1 for tag in TAGS):
         return 0.0
     match = FORMAT_RE.match(response)
     if not match or not match.group(1).strip() or not match.group(2).strip():
         return 0.0
     return 1.0
+
+
+def boxed_format(response: str) -> float:
+    """1.0 iff the answer extractor (r1lab.verify.extract) finds exactly one non-empty \\boxed{}
+    answer: in the answer region (after a closed reasoning block, if any), inside the answer tags
+    when there are some. Two different boxes ("\\boxed{5} or \\boxed{6}") are a hedge and earn
+    nothing; an empty or unclosed box is no answer. Text after the box is allowed: the instruction
+    asks only that the final answer be boxed, and the extracted answer is the box either way."""
+    region = answer_region(response)
+    if region is None:  # an unclosed <think>: no answer at all
+        return 0.0
+    tagged = tagged_answer(region)
+    return 1.0 if len(boxed_answers(region if tagged is None else tagged)) == 1 else 0.0
 
 
 def accuracy_reward(verdict: Verdict) -> float:

@@ -25,6 +25,7 @@ from r1lab.data.io import iter_jsonl
 from r1lab.errors import UserError
 from r1lab.evaluation.benchmarks import default_data_dir, load_benchmark
 from r1lab.evaluation.runner import ProblemResult, encode_prompts, evaluate_problems, report
+from r1lab.models.templates import PromptFormat, answer_format
 from r1lab.types import Problem, Verdict, sample_record
 
 # Settings that change the samples: a rerun into the same OUT must match them (limit may grow).
@@ -82,9 +83,9 @@ def run(cfg: EvalConfig, run_dir: Path, resume: bool = True, progress: bool = Tr
         template = resolved_template(cfg)
     results = [done[p.id] for p in problems]
     ks = cfg.k or default_ks(cfg.n)
-    metrics = report(results, ks, task.equivalent, cfg.seed)
+    metrics = report(results, ks, task.equivalent, cfg.seed, answer_format=answer_format(template))
     summary = {"benchmark": cfg.benchmark, "model": cfg.model, **metrics,
-               "template": template, "temperature": cfg.temperature, "top_p": cfg.top_p,
+               "template": template.name, "temperature": cfg.temperature, "top_p": cfg.top_p,
                "max_new_tokens": cfg.max_new_tokens, "seed": cfg.seed,
                "generated_this_run": len(todo), "elapsed_s": round(time.time() - started, 1)}
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
@@ -98,14 +99,15 @@ def default_ks(n: int) -> list[int]:
     return sorted({k for k in (1, 8, 64) if k <= n} | {n})
 
 
-def resolved_template(cfg: EvalConfig) -> str:
+def resolved_template(cfg: EvalConfig) -> PromptFormat:
     from r1lab.models.loading import load_tokenizer
     from r1lab.models.templates import prompt_format
 
-    return prompt_format(cfg.template, load_tokenizer(cfg.model), cfg.system_prompt).name
+    return prompt_format(cfg.template, load_tokenizer(cfg.model), cfg.system_prompt)
 
 
-def generate_missing(cfg: EvalConfig, task, todo: list[Problem], out: Path, done: dict, total: int, say=print) -> str:
+def generate_missing(cfg: EvalConfig, task, todo: list[Problem], out: Path, done: dict, total: int,
+                     say=print) -> PromptFormat:
     """Sample and score the unfinished problems, appending each batch to samples.jsonl."""
     import torch
 
@@ -132,7 +134,7 @@ def generate_missing(cfg: EvalConfig, task, todo: list[Problem], out: Path, done
     evaluate_problems(generator, task, todo, prompt_ids, n=cfg.n, temperature=cfg.temperature,
                       top_p=cfg.top_p, max_new_tokens=cfg.max_new_tokens, stop=stop_strings(template),
                       seed=cfg.seed, batch_prompts=cfg.batch_prompts, on_batch=save)
-    return template.name
+    return template
 
 
 # ---------------------------------------------------------------------------------------------
@@ -218,6 +220,8 @@ def markdown_table(s: dict) -> str:
               f"p90 {length['p90']:.0f}, max {length['max']}; truncated {100 * length['truncated_rate']:.1f}%",
               f"verdicts: {verdicts['correct']} correct, {verdicts['incorrect']} incorrect, "
               f"{verdicts['unverifiable']} unverifiable; {verdicts['no_answer']} samples gave no answer"]
+    if "format_rate" in s:
+        lines.append(f"format-valid: {100 * s['format_rate']:.1f}% of samples")
     if s.get("skipped_k"):
         lines.append(f"skipped k > n: {', '.join(map(str, s['skipped_k']))}")
     return "\n".join(lines)
