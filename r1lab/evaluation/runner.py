@@ -5,7 +5,7 @@ and the GRPO loop's held-out evals. Generator-agnostic: it takes encoded prompts
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from r1lab.evaluation.metrics import cons_at_k, length_stats, mean_with_ci, pass_at_k
@@ -72,25 +72,26 @@ def evaluate_problems(
     return results
 
 
-def summarize(results: list[ProblemResult], answer_format: str = "tags") -> dict[str, float]:
+def summarize(results: list[ProblemResult], answer_format: str = "tags",
+              placeholders: Sequence[str] = ()) -> dict[str, float]:
     """pass@1 (mean over samples, then over problems) with its bootstrap 95% interval over problems
     (`pass@1_ci95`: [lo, hi]), format-valid rate (the format reward's rule for the form the prompt
-    asked for, `answer_format`), mean length."""
+    asked for, `answer_format`, with the prompt's `placeholders`), mean length."""
     pass1 = mean_with_ci([r.pass1 for r in results])
     lengths = [n for r in results for n in r.lengths]
     return {
         "pass@1": pass1["mean"], "pass@1_ci95": pass1["ci95"],
-        "format_rate": format_rate(results, answer_format),
+        "format_rate": format_rate(results, answer_format, placeholders),
         "response_length_mean": sum(lengths) / max(1, len(lengths)),
         "problems": len(results),
     }
 
 
-def format_rate(results: list[ProblemResult], answer_format: str = "tags") -> float:
+def format_rate(results: list[ProblemResult], answer_format: str = "tags", placeholders: Sequence[str] = ()) -> float:
     """Share of all samples that the format reward accepts (r1lab.rewards.format_reward: the same rule
     as training's, for the form the prompt asked for)."""
     texts = [t for r in results for t in r.texts]
-    return sum(format_reward(t, answer_format) for t in texts) / max(1, len(texts))
+    return sum(format_reward(t, answer_format, placeholders) for t in texts) / max(1, len(texts))
 
 
 def exact_equivalence(a: str, b: str) -> bool:
@@ -98,7 +99,7 @@ def exact_equivalence(a: str, b: str) -> bool:
 
 
 def report(results: list[ProblemResult], ks: list[int], equivalent: Callable[[str, str], bool] | None = None,
-           seed: int = 0, answer_format: str | None = None) -> dict:
+           seed: int = 0, answer_format: str | None = None, placeholders: Sequence[str] = ()) -> dict:
     """The full eval report: pass@1, pass@k (unbiased estimator), cons@k (majority vote over classes
     of equivalent answers among the first k samples), each with a bootstrap 95% interval over
     problems; verdict counts and response-length statistics; the format-valid rate when the form the
@@ -126,7 +127,7 @@ def report(results: list[ProblemResult], ks: list[int], equivalent: Callable[[st
     out["response_length"] = length_stats(lengths)
     out["response_length"]["truncated_rate"] = sum(f == "length" for f in finishes) / max(1, len(finishes))
     if answer_format is not None:
-        out["format_rate"] = format_rate(results, answer_format)
+        out["format_rate"] = format_rate(results, answer_format, placeholders)
     return out
 
 

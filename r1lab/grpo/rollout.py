@@ -20,7 +20,13 @@ import torch
 from r1lab.config import ZeroConfig
 from r1lab.evaluation.runner import encode_prompts
 from r1lab.generation import Generator, SamplingParams
-from r1lab.models.templates import PromptFormat, answer_format, render_prompt, stop_strings
+from r1lab.models.templates import (
+    PromptFormat,
+    answer_format,
+    placeholder_answers,
+    render_prompt,
+    stop_strings,
+)
 from r1lab.rewards.custom import load_reward_functions
 from r1lab.rewards.scoring import score_completions
 from r1lab.tasks import Task, load_task
@@ -65,7 +71,7 @@ def make_rollout(generator: Generator, tokenizer, template: PromptFormat, task: 
     texts = [render_prompt(template, task.prompt(p), tokenizer, task.chat_instruction) for p in problems] \
         if custom else None
     return score_completions(task, problems, prompt_ids, completions, cfg.rewards.weights(), custom, texts,
-                             answer_format(template))
+                             answer_format(template), placeholder_answers(template))
 
 
 def merge_rollouts(parts: list[Rollout]) -> Rollout:

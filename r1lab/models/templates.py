@@ -89,9 +89,9 @@ def prompt_format(requested: str, tokenizer, system_prompt: str = "") -> PromptF
             raise ConfigError("config key 'template': chat, but the tokenizer has no chat template; use r1_zero "
                               "or a .jinja file")
         fmt = PromptFormat(choose_template(requested, tokenizer), system_prompt)
-    for warning in (think_prefill_warning(fmt, tokenizer), copyable_answer_warning(fmt, tokenizer)):
-        if warning:
-            print(f"r1lab: warning: {warning}", file=sys.stderr, flush=True)
+    warning = think_prefill_warning(fmt, tokenizer)
+    if warning:
+        print(f"r1lab: warning: {warning}", file=sys.stderr, flush=True)
     return fmt
 
 
@@ -129,19 +129,14 @@ def stop_strings(template: str | PromptFormat) -> list[str]:
     return list(R1_ZERO_STOP) if answer_format(template) == "tags" else []
 
 
-def copyable_answer_warning(fmt: PromptFormat, tokenizer) -> str | None:
-    """A warning when the prompt itself holds a filled \\boxed{} (a placeholder such as
-    "\\boxed{answer}"): a response that copies it has exactly one non-empty box, so it earns the
-    format reward without answering. Under GRPO a model finds that within a few steps (README, "Train a
-    real model on a CPU"). An empty "\\boxed{}", as in the tasks' instructions, cannot be copied for
-    reward."""
-    if answer_format(fmt) != "boxed":
-        return None
-    filled = [b for b in boxed_answers(render_prompt(fmt, "", tokenizer)) if b.strip()]
-    if not filled:
-        return None
-    return (f"the prompt shows a filled box, \\boxed{{{filled[0]}}}: a response that copies it earns the "
-            "format reward without an answer; write the instruction with an empty \\boxed{} instead")
+def placeholder_answers(template: str | PromptFormat) -> tuple[str, ...]:
+    """The filled boxes the prompt itself shows, whitespace collapsed: a placeholder such as
+    "\\boxed{answer}" in a system prompt or template file. A response that copies one has exactly one
+    non-empty box, so the format rule (r1lab.rewards.boxed_format) must not count it; the tasks'
+    instructions show an empty "\\boxed{}", which cannot be copied for reward."""
+    fmt = template if isinstance(template, PromptFormat) else PromptFormat(template)
+    return tuple(sorted({" ".join(b.split()) for b in boxed_answers(f"{fmt.system_prompt}\n{fmt.jinja}")
+                         if b.strip()}))
 
 
 def think_prefill_warning(fmt: PromptFormat, tokenizer) -> str | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Collection
 
 from r1lab.types import Verdict
 from r1lab.verify.extract import answer_region, boxed_answers, tagged_answer
@@ -23,13 +24,15 @@ FORMAT_RE = re.compile(r"^\s*<think>(.*?)</think>\s*<answer>(.*?)</answer>\s*$",
 TAGS = ("<think>", "</think>", "<answer>", "</answer>")
 
 
-def format_reward(response: str, answer_format: str = "tags") -> float:
+def format_reward(response: str, answer_format: str = "tags", placeholders: Collection[str] = ()) -> float:
     """1.0 iff the response has the form the prompt asked for (`answer_format`: "tags" or "boxed",
-    r1lab.models.templates.answer_format), else 0. Partial credit invites reward hacking."""
+    r1lab.models.templates.answer_format), else 0. Partial credit invites reward hacking. `placeholders`
+    are the filled boxes the prompt itself shows (templates.placeholder_answers): a copy of one is not
+    an answer."""
     if answer_format == "tags":
         return think_answer_format(response)
     if answer_format == "boxed":
-        return boxed_format(response)
+        return boxed_format(response, placeholders)
     raise ValueError(f"unknown answer format {answer_format!r} (known: tags, boxed)")
 
 
@@ -44,17 +47,26 @@ def think_answer_format(response: str) -> float:
     return 1.0
 
 
-def boxed_format(response: str) -> float:
+def boxed_format(response: str, placeholders: Collection[str] = ()) -> float:
     """1.0 iff the answer extractor (r1lab.verify.extract) finds exactly one non-empty \\boxed{}
     answer: in the answer region (after a closed reasoning block, if any), inside the answer tags
     when there are some. Two different boxes ("\\boxed{5} or \\boxed{6}") are a hedge and earn
     nothing; an empty or unclosed box is no answer. Text after the box is allowed: the instruction
-    asks only that the final answer be boxed, and the extracted answer is the box either way."""
+    asks only that the final answer be boxed, and the extracted answer is the box either way. A box
+    that repeats one the prompt shows ("\\boxed{answer}" in a system prompt) earns nothing: SmolLM2
+    learned to echo such an instruction for this reward within five GRPO steps (README, "Train a real
+    model on a CPU")."""
     region = answer_region(response)
     if region is None:  # an unclosed <think>: no answer at all
         return 0.0
     tagged = tagged_answer(region)
-    return 1.0 if len(boxed_answers(region if tagged is None else tagged)) == 1 else 0.0
+    boxes = boxed_answers(region if tagged is None else tagged)
+    return 1.0 if len(boxes) == 1 and normalized_box(boxes[0]) not in placeholders else 0.0
+
+
+def normalized_box(content: str) -> str:
+    """A box's content with its whitespace collapsed: how boxes are compared with the prompt's."""
+    return " ".join(content.split())
 
 
 def accuracy_reward(verdict: Verdict) -> float:

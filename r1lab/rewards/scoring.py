@@ -20,16 +20,17 @@ def score_completions(
     custom: Sequence[RewardFunction] = (),
     prompt_texts: list[str] | None = None,
     answer_format: str = "tags",
+    placeholders: Sequence[str] = (),
 ) -> Rollout:
     """Verdicts, rule rewards and the user's reward functions (`custom`, given `prompt_texts`, the
     prompts as the model saw them), combined with `weights` (every component's, custom ones included).
     `answer_format` is the form the prompt asked for (r1lab.models.templates.answer_format), which the
-    format reward checks."""
+    format reward checks; `placeholders`, the filled boxes the prompt shows (templates.placeholder_answers)."""
     # One batch call, so tasks that can (math workers, code sandboxes) verify in parallel.
     verdicts = task.verify_many([problems[c.prompt_index] for c in completions], [c.text for c in completions])
     components = {
         "accuracy": [accuracy_reward(v) for v in verdicts],
-        "format": [format_reward(c.text, answer_format) for c in completions],
+        "format": [format_reward(c.text, answer_format, placeholders) for c in completions],
     }
     if weights.get("partial", 0.0) != 0.0:  # the task's partial credit, only when asked for by weight
         components["partial"] = [partial_credit(v) for v in verdicts]

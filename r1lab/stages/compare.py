@@ -20,7 +20,7 @@ from r1lab.config import GeneratorKey, Strict, SystemPromptKey, TemplateKey, add
 from r1lab.evaluation.runner import encode_prompts, evaluate_problems, summarize
 from r1lab.generation import make_generator
 from r1lab.models.loading import load_model
-from r1lab.models.templates import answer_format, prompt_format, stop_strings
+from r1lab.models.templates import answer_format, placeholder_answers, prompt_format, stop_strings
 from r1lab.rewards.language import language_mixing_rate, problem_language
 from r1lab.rewards.signals import reflection_words_per_1k
 from r1lab.tasks import load_task
@@ -54,7 +54,7 @@ def evaluate_model(model_path: str, cfg: CompareConfig, task, problems) -> dict:
     texts = [t for r in results for t in r.texts]
     targets = [problem_language(r.problem) for r in results for _ in r.texts]
     return {
-        **summarize(results, answer_format(template)),
+        **summarize(results, answer_format(template), placeholder_answers(template)),
         "language_mixing_rate": language_mixing_rate(texts, targets),
         "reflection_words_per_1k": reflection_words_per_1k(texts),
         "parameters": sum(p.numel() for p in model.parameters()),

@@ -8,7 +8,13 @@ from r1lab.config import ZeroConfig
 from r1lab.evaluation.runner import ProblemResult, report, summarize
 from r1lab.grpo.rollout import make_rollout
 from r1lab.models.random_init import build_tokenizer
-from r1lab.models.templates import PromptFormat, answer_format, prompt_format, stop_strings
+from r1lab.models.templates import (
+    PromptFormat,
+    answer_format,
+    placeholder_answers,
+    prompt_format,
+    stop_strings,
+)
 from r1lab.rewards import format_reward
 from r1lab.rewards.scoring import score_completions
 from r1lab.tasks import load_task
@@ -119,3 +125,23 @@ def test_a_rollout_scores_format_by_its_template(chat_tok, template, expected):
     problems = list(task.problems("train", 2, 0))
     rollout = make_rollout(Scripted(TEXTS), chat_tok, PromptFormat(template), task, problems, cfg, step=0, version=0)
     assert rollout.reward_components["format"] == expected * 2
+
+
+def test_a_copy_of_the_prompts_filled_box_is_not_an_answer(chat_tok):
+    """SmolLM2 under GRPO learned to echo its system prompt "... as \\boxed{answer}." for the format
+    reward; the rule now gives a copy of a box the prompt shows nothing, in training and in eval."""
+    system = "Solve the problem, then write the final answer as \\boxed{ answer }."
+    fmt = prompt_format("chat", chat_tok, system_prompt=system)
+    assert placeholder_answers(fmt) == ("answer",)
+    assert placeholder_answers(prompt_format("chat", chat_tok, system_prompt="Put it in \\boxed{}.")) == ()
+    copies = ["Solve the problem, then write the final answer as \\boxed{answer}.", "\\boxed{ answer }",
+              "so \\boxed{4}", "\\boxed{answer} \\boxed{4}"]
+    cfg = ZeroConfig(task="demo", samples_per_prompt=4, prompts_per_step=1)
+    task = load_task("demo")
+    problems = list(task.problems("train", 1, 0))
+    rollout = make_rollout(Scripted(copies), chat_tok, fmt, task, problems, cfg, step=0, version=0)
+    assert rollout.reward_components["format"] == [0.0, 0.0, 1.0, 0.0]
+    result = ProblemResult(problems[0], copies, [Verdict("incorrect", 0.0, None)] * 4, [2] * 4, ["stop"] * 4)
+    assert summarize([result], answer_format(fmt), placeholder_answers(fmt))["format_rate"] == 0.25
+    assert summarize([result], answer_format(fmt))["format_rate"] == 0.75  # without the rule: the copies pass
+    assert format_reward("\\boxed{answer}", "boxed", ("answer",)) == 0.0

@@ -100,14 +100,3 @@ def test_a_template_that_opens_think_in_the_prompt_is_warned_about(tmp_path, cha
     prompt_format(str(mention), chat_tok)  # the tags named in an instruction: no prefill
     assert capsys.readouterr().err == ""
 
-
-def test_a_filled_box_in_the_prompt_is_warned_about(chat_tok, capsys):
-    """SmolLM2 under GRPO learned to echo "... \\boxed{answer}." from its system prompt for the format
-    reward; the placeholder is warned about, an empty box is not."""
-    prompt_format("chat", chat_tok, "Solve it, then write the final answer as \\boxed{answer}.")
-    err = capsys.readouterr().err
-    assert "\\boxed{answer}" in err and "format reward" in err
-    prompt_format("chat", chat_tok, "Solve it, then write the final answer in \\boxed{}.")
-    assert capsys.readouterr().err == ""
-    prompt_format("r1_zero", chat_tok, "Reply as <think> ... </think><answer> \\boxed{x} </answer>.")
-    assert "boxed" not in capsys.readouterr().err  # the tags rule is judged on the blocks, not on boxes
