@@ -28,6 +28,10 @@ def steps_logged(run_dir):
     return [json.loads(line)["step"] for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
 
 
+def samples_logged(run_dir):
+    return [json.loads(line) for line in (run_dir / "samples.jsonl").read_text().splitlines()]
+
+
 def test_step_numbered_checkpoints_with_retention_and_an_atomic_pointer(tmp_path):
     run_zero(tiny_cfg(steps=4, save_total_limit=2), tmp_path, progress=False)
     root = tmp_path / "checkpoints"
@@ -70,6 +74,23 @@ def test_a_metrics_line_cut_mid_write_is_dropped_on_resume(tmp_path):
         f.write('{"step": 3, "reward_mean": 0.')  # killed while writing step 3
     run_zero(tiny_cfg(steps=3), tmp_path, resume=True, progress=False)
     assert steps_logged(tmp_path) == [1, 2, 3]
+
+
+def test_complete_rows_logged_after_the_last_checkpoint_are_dropped_on_resume(tmp_path):
+    # Issue 13 item 11: a crash after step 3 was logged (metrics and samples, whole lines) but before its
+    # checkpoint was saved. Resuming from checkpoint-2 trains step 3 again and logs it once.
+    run_zero(tiny_cfg(steps=3, save_every=2), tmp_path, progress=False)
+    root = tmp_path / "checkpoints"
+    first_step3 = [r["response"] for r in samples_logged(tmp_path) if r["step"] == 3]
+    shutil.rmtree(root / "checkpoint-3")  # as if the crash came before its save
+    (root / "latest").unlink()
+    (root / "latest").symlink_to("checkpoint-2", target_is_directory=True)
+    assert steps_logged(tmp_path) == [1, 2, 3] and first_step3
+    run_zero(tiny_cfg(steps=3, save_every=2), tmp_path, resume=True, progress=False)
+    assert steps_logged(tmp_path) == [1, 2, 3]
+    assert [r["step"] for r in samples_logged(tmp_path)] == [1, 2, 3]
+    # the step 3 now logged is the resumed one, which repeats the lost one exactly
+    assert [r["response"] for r in samples_logged(tmp_path) if r["step"] == 3] == first_step3
 
 
 def test_a_corrupted_checkpoint_file_is_named(tmp_path):
