@@ -83,8 +83,26 @@ def load_trainer_state(ckpt_dir: Path) -> dict[str, Any]:
     try:
         return torch.load(path, weights_only=False)
     except Exception as err:  # a truncated or overwritten file: torch raises several kinds
-        raise DataError(f"checkpoint file {path} is corrupted ({type(err).__name__}: {err}); remove "
-                        f"{Path(ckpt_dir).name} to resume from an earlier checkpoint") from None
+        raise _corrupted(path, err) from None
+
+
+def check_weight_files(ckpt_dir: Path) -> None:
+    """Raise a DataError naming the first weights file of the checkpoint that is cut short (or
+    otherwise unreadable): safetensors checks the header against the file's size when it opens one.
+    Without this, the load deep inside transformers ends in safetensors' own traceback."""
+    from safetensors import safe_open
+
+    for path in sorted(Path(ckpt_dir).glob("*.safetensors")):
+        try:
+            with safe_open(str(path), framework="pt"):
+                pass
+        except Exception as err:  # safetensors' SafetensorError, or an OSError reading the file
+            raise _corrupted(path, err) from None
+
+
+def _corrupted(path: Path, err: Exception) -> DataError:
+    return DataError(f"checkpoint file {path} is corrupted ({type(err).__name__}: {err}); remove "
+                     f"{path.parent.name} to resume from an earlier checkpoint")
 
 
 def restore_rng(state: dict[str, Any]) -> None:

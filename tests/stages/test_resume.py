@@ -101,6 +101,17 @@ def test_a_corrupted_checkpoint_file_is_named(tmp_path):
         run_zero(tiny_cfg(steps=2), tmp_path, resume=True, progress=False)
 
 
+def test_a_truncated_model_file_in_the_checkpoint_is_named(tmp_path):
+    # Issue 13 item 13: the weights file of the latest checkpoint cut short (a full disk, a killed copy)
+    # is one DataError naming the file, not safetensors' traceback.
+    run_zero(tiny_cfg(steps=1), tmp_path, progress=False)
+    weights = tmp_path / "checkpoints" / "checkpoint-1" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:weights.stat().st_size // 2])
+    with pytest.raises(DataError, match=r"checkpoint file .*checkpoint-1/model.safetensors is corrupted .*"
+                                        r"remove checkpoint-1"):
+        run_zero(tiny_cfg(steps=2), tmp_path, resume=True, progress=False)
+
+
 def test_demo_into_an_existing_run_refuses_before_touching_it(tmp_path):
     run_zero(tiny_cfg(steps=1), tmp_path, progress=False)
     before = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()}
