@@ -20,7 +20,7 @@ import yaml
 from pydantic import ValidationError
 
 from r1lab.config import ZeroConfig
-from r1lab.errors import ConfigError, DataError
+from r1lab.errors import ConfigError, DataError, ModelNotFoundError, UserError
 from r1lab.evaluation.runner import encode_prompts
 from r1lab.generation import Generator, make_generator
 from r1lab.grpo.rollout import task_of
@@ -198,6 +198,8 @@ def setup_or_resume(cfg: ZeroConfig, run_dir: Path, resume: bool, log: RunLog,
     try:
         s = build_setup(cfg, str(latest))
     except (OSError, ValueError, RuntimeError) as err:  # e.g. a broken config.json
+        if isinstance(err, UserError) and not isinstance(err, ModelNotFoundError):
+            raise  # a mistake outside the checkpoint (a task, a reward file): its own message names it
         raise DataError(f"checkpoint {latest} cannot be loaded ({type(err).__name__}: {err}); remove it to "
                         "resume from an earlier checkpoint") from None
     s.optimizer.load_state_dict(state["optimizer"])

@@ -118,6 +118,19 @@ def test_a_truncated_model_file_in_the_checkpoint_is_named(tmp_path):
         run_zero(tiny_cfg(steps=2), tmp_path, resume=True, progress=False)
 
 
+def test_a_users_mistake_on_resume_is_not_blamed_on_the_checkpoint(tmp_path):
+    # The checkpoint is fine; the reward file the run names is gone. The error must say so, not tell the
+    # user to remove a good checkpoint.
+    rewards = tmp_path / "my_rewards.py"
+    rewards.write_text("def brevity(completions, **kwargs):\n    return [1.0 - len(c) / 100 for c in completions]\n")
+    cfg = tiny_cfg(steps=1, rewards={"custom": [f"{rewards}:brevity"]})
+    run_zero(cfg, tmp_path / "run", progress=False)
+    rewards.unlink()
+    with pytest.raises(ConfigError) as raised:
+        run_zero(cfg.model_copy(update={"steps": 2}), tmp_path / "run", resume=True, progress=False)
+    assert str(rewards) in str(raised.value) and "checkpoint" not in str(raised.value)
+
+
 def test_demo_into_an_existing_run_refuses_before_touching_it(tmp_path):
     run_zero(tiny_cfg(steps=1), tmp_path, progress=False)
     before = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()}
