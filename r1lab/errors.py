@@ -48,8 +48,8 @@ def is_disk_full(err: BaseException) -> bool:
 
 
 @contextmanager
-def writing(path: str | Path, then: str = "free some space and run the command again (with --resume, a "
-                                          "training run continues from its last checkpoint)") -> Iterator[None]:
+def writing(path: str | Path, then: str = "free some space and run the command again (zero, rl and demo "
+                                          "continue from their last checkpoint with --resume)") -> Iterator[None]:
     """Around a write of `path`: a full disk becomes one UserError line naming the path and what to do
     (`then`); every other error passes through unchanged."""
     try:

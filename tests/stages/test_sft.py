@@ -2,13 +2,15 @@
 small repeated set, the saved directory is a loadable HF model; LoRA and packing paths run."""
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 import torch
 from transformers import AutoModelForCausalLM
 
 from r1lab.data.io import SFTExample, read_sft
-from r1lab.errors import ConfigError, DataError
+from r1lab.errors import ConfigError, DataError, UserError
 from r1lab.models.loading import load_tokenizer
 from r1lab.stages.sft import IGNORE, SFTConfig, encode_example
 from r1lab.stages.sft import run as run_sft
@@ -92,3 +94,15 @@ def test_a_warm_up_longer_than_the_run_is_warned_about_and_cut(tiny_qwen2, data,
     lrs, err = logged_lrs(2, "short")  # a warm-up that fits is kept, with no word
     assert "warmup_steps" not in err
     assert lrs == pytest.approx([1e-3, 1e-3, 1e-3 / 2, 0.0])
+
+
+@pytest.mark.skipif(not Path("/dev/full").is_char_device(), reason="needs Linux's /dev/full")
+def test_a_full_disk_while_saving_the_model_is_one_line_naming_it(tiny_qwen2, data, tmp_path):
+    # Every write to /dev/full fails with ENOSPC: linked from final_model/config.json, the disk fills
+    # as the model is saved.
+    (tmp_path / "run" / "final_model").mkdir(parents=True)
+    (tmp_path / "run" / "final_model" / "config.json").symlink_to("/dev/full")
+    cfg = SFTConfig(model=tiny_qwen2, data=str(data), epochs=1, batch_size=4)
+    with pytest.raises(UserError, match=re.escape(f"no space left on the device while writing "
+                                                  f"{tmp_path / 'run' / 'final_model'}; free some space")):
+        run_sft(cfg, tmp_path / "run", progress=False)
