@@ -24,7 +24,7 @@ from pydantic import BaseModel
 
 from r1lab.config import ZeroConfig, dump_yaml
 from r1lab.distributed.trainer import DataParallelTrainer
-from r1lab.errors import ConfigError
+from r1lab.errors import ConfigError, writing
 from r1lab.grpo.metrics import applicable_mean, held_out_eval, kept_samples, length_shape, step_metrics
 from r1lab.grpo.rollout import behaviour_logprobs
 from r1lab.grpo.setup import Setup, sampler_is_policy, setup_or_resume, sync_generation_model, update_settings
@@ -97,9 +97,10 @@ def train(cfg: ZeroConfig, run_dir: Path, *, run_config: BaseModel | None = None
     s, start = setup_or_resume(cfg, run_dir, resume, log, config_section)
     if start:
         print(f"{name}: resuming from step {start} (of {cfg.steps}) in {run_dir}", flush=True)
-    dump_yaml(run_config or cfg, run_dir / "config.yaml")
-    (run_dir / "derived.yaml").write_text(yaml.safe_dump(cfg.derived() | {"template": s.template.name},
-                                                         sort_keys=False))
+    with writing(run_dir / "config.yaml"):
+        dump_yaml(run_config or cfg, run_dir / "config.yaml")
+        (run_dir / "derived.yaml").write_text(yaml.safe_dump(cfg.derived() | {"template": s.template.name},
+                                                             sort_keys=False))
     settings = update_settings(cfg)
     source = rollout_source(s, version=start)  # the version is the number of updates the weights have had
     ranks = trainer_ranks(s, settings)
@@ -180,8 +181,9 @@ def train(cfg: ZeroConfig, run_dir: Path, *, run_config: BaseModel | None = None
 def finish(s: Setup, log: RunLog, run_dir: Path, wall_s: float, stage: str = "zero") -> dict:
     """final_model/ (Hugging Face format, with its model card), the two curves, summary.json."""
     final_dir = run_dir / "final_model"
-    s.generation_model.save_pretrained(final_dir, safe_serialization=True)
-    s.tokenizer.save_pretrained(final_dir)
+    with writing(final_dir):  # the last checkpoint is saved: --resume writes final_model/ again
+        s.generation_model.save_pretrained(final_dir, safe_serialization=True)
+        s.tokenizer.save_pretrained(final_dir)
     rows = log.read_metrics()
     train_rows = [r for r in rows if "reward_mean" in r]
     evals = {r["step"]: {k.removeprefix("eval/"): v for k, v in r.items() if k.startswith("eval/")}
@@ -196,11 +198,13 @@ def finish(s: Setup, log: RunLog, run_dir: Path, wall_s: float, stage: str = "ze
         "wall_s": wall_s,
     }
     log.write_summary(summary)
-    write_plots(run_dir)
-    write_model_card(final_dir, stage=stage, base_model=s.cfg.model, data=s.cfg.task, recipe=recipe(s),
-                     results=eval_results([("base model (step 0)", summary["base"]),
-                                           (f"this model (step {s.cfg.steps})", summary["final"])]),
-                     run_dir=run_dir)
+    with writing(run_dir / "plots"):
+        write_plots(run_dir)
+    with writing(final_dir / "README.md"):
+        write_model_card(final_dir, stage=stage, base_model=s.cfg.model, data=s.cfg.task, recipe=recipe(s),
+                         results=eval_results([("base model (step 0)", summary["base"]),
+                                               (f"this model (step {s.cfg.steps})", summary["final"])]),
+                         run_dir=run_dir)
     return summary
 
 

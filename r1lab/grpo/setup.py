@@ -20,11 +20,11 @@ import yaml
 from pydantic import ValidationError
 
 from r1lab.config import ZeroConfig
-from r1lab.errors import ConfigError, DataError
+from r1lab.errors import ConfigError, DataError, ModelNotFoundError, UserError
 from r1lab.evaluation.runner import encode_prompts
 from r1lab.generation import Generator, make_generator
 from r1lab.grpo.rollout import task_of
-from r1lab.models.checkpoint import find_latest, load_trainer_state, restore_rng
+from r1lab.models.checkpoint import check_weight_files, find_latest, load_trainer_state, restore_rng
 from r1lab.models.loading import disable_dropout, load_model
 from r1lab.models.lora import MergedModel, apply_lora, load_lora, plain_copy
 from r1lab.models.templates import PromptFormat, prompt_format
@@ -194,9 +194,12 @@ def setup_or_resume(cfg: ZeroConfig, run_dir: Path, resume: bool, log: RunLog,
     if saved is not None:
         check_resume_config(run_dir, saved, cfg)
     state = load_trainer_state(latest)
+    check_weight_files(latest)
     try:
         s = build_setup(cfg, str(latest))
-    except (OSError, ValueError, RuntimeError) as err:  # a truncated safetensors file, a broken config
+    except (OSError, ValueError, RuntimeError) as err:  # e.g. a broken config.json
+        if isinstance(err, UserError) and not isinstance(err, ModelNotFoundError):
+            raise  # a mistake outside the checkpoint (a task, a reward file): its own message names it
         raise DataError(f"checkpoint {latest} cannot be loaded ({type(err).__name__}: {err}); remove it to "
                         "resume from an earlier checkpoint") from None
     s.optimizer.load_state_dict(state["optimizer"])

@@ -14,7 +14,6 @@ What survives a crash at any moment:
 
 from __future__ import annotations
 
-import errno
 import os
 import random
 import re
@@ -25,7 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from r1lab.errors import DataError, UserError
+from r1lab.errors import DataError, writing
 
 TRAINER_STATE = "trainer_state.pt"
 CHECKPOINT_RE = re.compile(r"^checkpoint-(\d+)$")
@@ -37,7 +36,7 @@ def save_checkpoint(ckpt_root: Path, model, tokenizer, step: int, optimizer=None
     ckpt_root = Path(ckpt_root)
     final = ckpt_root / f"checkpoint-{step}"
     tmp = ckpt_root / f".tmp-checkpoint-{step}"
-    try:
+    with writing(final, then="free some space and rerun with --resume (the last complete checkpoint is kept)"):
         ckpt_root.mkdir(parents=True, exist_ok=True)
         if tmp.exists():
             shutil.rmtree(tmp)
@@ -51,17 +50,15 @@ def save_checkpoint(ckpt_root: Path, model, tokenizer, step: int, optimizer=None
             state["optimizer"] = optimizer.state_dict()
         if scheduler is not None:
             state["scheduler"] = scheduler.state_dict()
-        torch.save(state, tmp / TRAINER_STATE)
+        # Through a Python file object: a failed write is then an OSError with its errno (a full disk
+        # says so), where torch.save(path) raises a RuntimeError from its C++ stream that names no cause.
+        with open(tmp / TRAINER_STATE, "wb") as f:
+            torch.save(state, f)
         _fsync_tree(tmp)
         if final.exists():  # a checkpoint of this step from an earlier, abandoned attempt
             shutil.rmtree(final)
         tmp.rename(final)
         _point_latest(ckpt_root, final.name)
-    except OSError as err:
-        if err.errno == errno.ENOSPC:
-            raise UserError(f"no space left on the device while writing checkpoint {final}: free some space "
-                            f"and rerun with --resume (the last complete checkpoint is kept)") from None
-        raise
     _prune(ckpt_root, keep)
     return final
 
@@ -83,8 +80,26 @@ def load_trainer_state(ckpt_dir: Path) -> dict[str, Any]:
     try:
         return torch.load(path, weights_only=False)
     except Exception as err:  # a truncated or overwritten file: torch raises several kinds
-        raise DataError(f"checkpoint file {path} is corrupted ({type(err).__name__}: {err}); remove "
-                        f"{Path(ckpt_dir).name} to resume from an earlier checkpoint") from None
+        raise _corrupted(path, err) from None
+
+
+def check_weight_files(ckpt_dir: Path) -> None:
+    """Raise a DataError naming the first weights file of the checkpoint that is cut short (or
+    otherwise unreadable): safetensors checks the header against the file's size when it opens one.
+    Without this, the load deep inside transformers ends in safetensors' own traceback."""
+    from safetensors import safe_open
+
+    for path in sorted(Path(ckpt_dir).glob("*.safetensors")):
+        try:
+            with safe_open(str(path), framework="pt"):
+                pass
+        except Exception as err:  # safetensors' SafetensorError, or an OSError reading the file
+            raise _corrupted(path, err) from None
+
+
+def _corrupted(path: Path, err: Exception) -> DataError:
+    return DataError(f"checkpoint file {path} is corrupted ({type(err).__name__}: {err}); remove "
+                     f"{path.parent.name} to resume from an earlier checkpoint")
 
 
 def restore_rng(state: dict[str, Any]) -> None:

@@ -29,7 +29,7 @@ from tqdm import tqdm
 
 from r1lab.config import LoraSection, Strict, add_config_flags, dump_yaml, load_config
 from r1lab.data.io import SFTExample, read_sft
-from r1lab.errors import ConfigError
+from r1lab.errors import ConfigError, writing
 from r1lab.models.card import write_model_card
 from r1lab.models.loading import load_model
 from r1lab.models.lora import apply_lora
@@ -204,8 +204,9 @@ def run(cfg: SFTConfig, run_dir: Path, resume: bool = False, progress: bool = Tr
     if cfg.lora.enabled:
         model = model.merge_and_unload()  # a plain HF checkpoint, loadable without peft
     out = run_dir / "final_model"
-    model.save_pretrained(out, safe_serialization=True)
-    tokenizer.save_pretrained(out)
+    with writing(out, then="free some space and run the command again"):
+        model.save_pretrained(out, safe_serialization=True)
+        tokenizer.save_pretrained(out)
     summary = {"examples": len(examples), "used": len(seqs), "dropped_too_long": len(encoded) - len(seqs),
                "steps": step, "loss_first": losses[0], "loss_last": sum(losses[-5:]) / len(losses[-5:]),
                "wall_s": time.perf_counter() - t0, "final_model": str(out), "template": template}

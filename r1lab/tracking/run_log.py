@@ -4,7 +4,8 @@ RUN/metrics.jsonl  one JSON object per training step (and eval rows, marked "eva
 RUN/samples.jsonl  a bounded sample of completions per step, for reading what the model says
 RUN/summary.json   the run's headline numbers
 On resume, rows past the checkpoint's step are dropped first so no step is logged twice, and a last
-line cut short by a crash mid-write is dropped with them.
+line cut short by a crash mid-write is dropped with them. A full disk is one line naming the file
+(r1lab.errors.writing).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from r1lab.data.io import read_jsonl
-from r1lab.errors import UserError
+from r1lab.errors import UserError, writing
 
 
 def _clean(value: Any) -> Any:
@@ -43,21 +44,24 @@ class RunLog:
             if not path.exists():
                 continue
             kept = [row for row in read_jsonl(path, cut_tail=True) if row.get("step", 0) <= step]
-            path.write_text("".join(json.dumps(row) + "\n" for row in kept))
+            with writing(path):
+                path.write_text("".join(json.dumps(row) + "\n" for row in kept))
 
     def log_metrics(self, row: dict[str, Any]) -> None:
-        with self.metrics_path.open("a") as f:
+        with writing(self.metrics_path), self.metrics_path.open("a") as f:
             f.write(json.dumps({k: _clean(v) for k, v in row.items()}) + "\n")
 
     def log_samples(self, rows: list[dict[str, Any]]) -> None:
         if not rows:
             return
-        with self.samples_path.open("a") as f:
+        with writing(self.samples_path), self.samples_path.open("a") as f:
             for row in rows:
                 f.write(json.dumps(row) + "\n")
 
     def write_summary(self, summary: dict[str, Any]) -> None:
-        (self.dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        path = self.dir / "summary.json"
+        with writing(path):
+            path.write_text(json.dumps(summary, indent=2) + "\n")
 
     def read_metrics(self) -> list[dict[str, Any]]:
         return read_jsonl(self.metrics_path, cut_tail=True, missing_ok=True)

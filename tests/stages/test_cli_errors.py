@@ -1,5 +1,8 @@
 """Bad input fails with one clear line naming the problem, exit status 2, and no traceback."""
 
+import subprocess
+import sys
+
 import pytest
 
 from r1lab.cli import main
@@ -80,3 +83,21 @@ def test_help_is_whole_and_version_answers(capsys):
     with pytest.raises(SystemExit):
         main(["--version"])
     assert capsys.readouterr().out.startswith("r1lab ")
+
+
+def test_top_level_help_imports_no_torch():
+    # Issue 13 item 16: `r1lab --help` must not pay for torch (seconds to import); only the command
+    # being run imports its module. Run exactly `python -m r1lab.cli --help` in a fresh interpreter and
+    # look at what it imported. (No timing is asserted: the machine's load is not the code's.)
+    probe = ("import runpy, sys\n"
+             "sys.argv = ['r1lab', '--help']\n"
+             "try:\n"
+             "    runpy.run_module('r1lab.cli', run_name='__main__', alter_sys=True)\n"
+             "except SystemExit as exit:\n"
+             "    code = exit.code\n"
+             "heavy = sorted(m for m in ('torch', 'transformers', 'vllm', 'ray') if m in sys.modules)\n"
+             "print('R1LAB-PROBE', code, ','.join(heavy) or '-')\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "usage: r1lab" in done.stdout and "verify" in done.stdout  # the help itself was printed
+    assert done.stdout.strip().splitlines()[-1] == "R1LAB-PROBE 0 -"

@@ -2,13 +2,15 @@
 small repeated set, the saved directory is a loadable HF model; LoRA and packing paths run."""
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 import torch
 from transformers import AutoModelForCausalLM
 
 from r1lab.data.io import SFTExample, read_sft
-from r1lab.errors import ConfigError, DataError
+from r1lab.errors import ConfigError, DataError, UserError
 from r1lab.models.loading import load_tokenizer
 from r1lab.stages.sft import IGNORE, SFTConfig, encode_example
 from r1lab.stages.sft import run as run_sft
@@ -72,3 +74,35 @@ def test_bad_rows_name_file_and_line(tmp_path):
         read_sft(path)
     with pytest.raises(ConfigError, match="'data' is required"):
         run_sft(SFTConfig(), tmp_path / "x", progress=False)
+
+
+def test_a_warm_up_longer_than_the_run_is_warned_about_and_cut(tiny_qwen2, data, tmp_path, capsys):
+    # Issue 13 item 15: 8 examples, batch 2, 1 epoch = 4 optimizer steps. A warm-up of 5 would never
+    # let the learning rate reach its value; it is cut to 4 // 10 = 0 steps and said so. The logged lr
+    # is the one for the next step: warm-up w, then linear decay, lr * min((s+1)/w, (4-s)/(4-w)).
+    def logged_lrs(warmup_steps, name):
+        cfg = SFTConfig(model=tiny_qwen2, data=str(data), epochs=1, batch_size=2, batching="shuffle",
+                        learning_rate=1e-3, warmup_steps=warmup_steps)
+        run_sft(cfg, tmp_path / name, progress=False)
+        rows = [json.loads(line) for line in (tmp_path / name / "metrics.jsonl").read_text().splitlines()]
+        return [row["lr"] for row in rows], capsys.readouterr().err
+
+    lrs, err = logged_lrs(5, "long")
+    assert "warning: warmup_steps (5) >= the 4 optimizer steps of this run" in err
+    assert "warming up over 0 steps instead" in err
+    assert lrs == pytest.approx([1e-3 * 3 / 4, 1e-3 * 2 / 4, 1e-3 * 1 / 4, 0.0])
+    lrs, err = logged_lrs(2, "short")  # a warm-up that fits is kept, with no word
+    assert "warmup_steps" not in err
+    assert lrs == pytest.approx([1e-3, 1e-3, 1e-3 / 2, 0.0])
+
+
+@pytest.mark.skipif(not Path("/dev/full").is_char_device(), reason="needs Linux's /dev/full")
+def test_a_full_disk_while_saving_the_model_is_one_line_naming_it(tiny_qwen2, data, tmp_path):
+    # Every write to /dev/full fails with ENOSPC: linked from final_model/config.json, the disk fills
+    # as the model is saved.
+    (tmp_path / "run" / "final_model").mkdir(parents=True)
+    (tmp_path / "run" / "final_model" / "config.json").symlink_to("/dev/full")
+    cfg = SFTConfig(model=tiny_qwen2, data=str(data), epochs=1, batch_size=4)
+    with pytest.raises(UserError, match=re.escape(f"no space left on the device while writing "
+                                                  f"{tmp_path / 'run' / 'final_model'}; free some space")):
+        run_sft(cfg, tmp_path / "run", progress=False)

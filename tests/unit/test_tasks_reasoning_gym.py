@@ -38,6 +38,44 @@ def test_hedged_and_near_miss_answers_earn_partial_score_but_are_wrong(arithmeti
     assert (unanswered.status, unanswered.score, unanswered.extracted) == ("incorrect", 0.0, None)
 
 
+def test_partial_credit_is_a_logged_component_of_its_own_only_when_weighted(arithmetic):
+    # Issue 13 item 3: a hedged answer's partial credit reaches the reward only through the `partial`
+    # component, with its own weight, and that component is logged each step as reward/partial.
+    import torch
+
+    from r1lab.config import ZeroConfig
+    from r1lab.grpo.metrics import kept_samples, step_metrics
+    from r1lab.rewards.scoring import score_completions
+    from r1lab.types import Completion
+
+    p = next(p for p in arithmetic.problems("test", 40, seed=0) if p.answer.lstrip("-").isdigit())
+    n = int(p.answer)
+    texts = [boxed(p.answer), boxed(f"{n} or {n + 1}"), boxed(str(n + 1)), "<think>no answer</think>"]
+    comps = [Completion(prompt_index=0, token_ids=[1, 2, 3], text=t, finish_reason="stop") for t in texts]
+
+    def score(**weights):
+        return score_completions(arithmetic, [p], [[1]], comps, ZeroConfig(rewards=weights).rewards.weights(),
+                                 answer_format="boxed")
+
+    hedged = score(format=0.0).verdicts[1].score
+    assert 0.0 < hedged < 1.0  # the dataset's scorer pays the hedge a share
+
+    binary = score(format=0.0)  # the default: partial credit has weight 0, so it is neither paid nor logged
+    assert "partial" not in binary.reward_components
+    assert binary.rewards == [1.0, 0.0, 0.0, 0.0]
+    assert "reward/partial" not in step_metrics(binary, torch.zeros(1, dtype=torch.bool))
+
+    with_partial = score(format=0.0, partial=0.5)
+    assert with_partial.reward_components["accuracy"] == [1.0, 0.0, 0.0, 0.0]
+    assert with_partial.reward_components["partial"] == [1.0, hedged, 0.0, 0.0]
+    assert with_partial.rewards == pytest.approx([1.0 + 0.5, 0.5 * hedged, 0.0, 0.0])
+    row = step_metrics(with_partial, torch.zeros(1, dtype=torch.bool))
+    assert row["reward/partial"] == pytest.approx((1.0 + hedged) / 4)
+    assert row["reward/accuracy"] == 0.25 and row["accuracy"] == 0.25  # eval's verdict: the hedge is wrong
+    samples = kept_samples(with_partial, step=1, k=4, seed=0)
+    assert [s["components"]["partial"] for s in samples] == [1.0, hedged, 0.0, 0.0]
+
+
 def test_a_well_formed_wrong_countdown_answer_is_wrong_with_its_small_score():
     task = load_task("rg:countdown", min_numbers=3, max_numbers=3)
     (p,) = task.problems("test", 1, seed=0)

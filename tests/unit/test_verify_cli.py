@@ -4,7 +4,11 @@ line echoes its input's `id`. Real verifiers, real files, the real entry point."
 
 import json
 
+import pytest
+
 from r1lab.cli import main
+from r1lab.data.io import read_jsonl
+from r1lab.errors import DataError
 
 BAD_LINE = "{not json"
 
@@ -59,3 +63,19 @@ def test_missing_file_is_one_line(tmp_path, capsys):
     for kind in ("math", "code"):
         code, out, err = run(capsys, kind, "--file", str(tmp_path / "nope.jsonl"))
         assert code == 2 and out == [] and err.strip().endswith("nope.jsonl")
+
+
+def test_a_huge_integer_in_a_json_line_is_a_bad_line_named_by_file_and_line(tmp_path, capsys):
+    # Issue 13 item 8: Python refuses to parse an integer of more than 4,300 digits; the one JSON-lines
+    # reader (r1lab.data.io.iter_jsonl) makes that line a bad line, never a crash of the whole file.
+    huge = "9" * 5000
+    pairs = write(tmp_path / "pairs.jsonl", [
+        '{"id": "big", "gold": ' + huge + ', "response": "\\\\boxed{' + huge + '}"}',
+        {"id": "p2", "gold": "2", "response": "\\boxed{2}"},
+    ])
+    code, out, err = run(capsys, "math", "--workers", "1", "--file", str(pairs))
+    assert code == 2
+    assert [(x["id"], x["status"]) for x in out] == [(None, "error"), ("p2", "correct")]
+    assert out[0]["reason"].startswith(f"{pairs}:1: not valid JSON") and "4300 digits" in out[0]["reason"]
+    with pytest.raises(DataError, match=rf"{pairs}:1: not valid JSON"):
+        read_jsonl(pairs, cut_tail=True)  # only a cut *last* line is forgiven
