@@ -11,7 +11,7 @@ import importlib
 import sys
 
 from r1lab import __version__
-from r1lab.errors import UserError
+from r1lab.errors import UserError, is_disk_full
 
 DESCRIPTION = ("Train language models to reason the DeepSeek-R1 way: R1-Zero GRPO with rule rewards, the R1 "
                "pipeline, distillation and paper-style evaluation, from a laptop CPU to a Ray cluster.")
@@ -102,6 +102,13 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.run(args) or 0)
     except UserError as err:
         print(f"r1lab {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except Exception as err:  # a full disk where no `errors.writing` names the file: still one line
+        if not is_disk_full(err):
+            raise
+        where = f" while writing {err.filename}" if getattr(err, "filename", None) else ""
+        print(f"r1lab {args.command}: error: no space left on the device{where}; free some space and run the "
+              "command again", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"r1lab {args.command}: interrupted", file=sys.stderr)

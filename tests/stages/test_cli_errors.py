@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -101,3 +102,16 @@ def test_top_level_help_imports_no_torch():
     assert done.returncode == 0, done.stderr
     assert "usage: r1lab" in done.stdout and "verify" in done.stdout  # the help itself was printed
     assert done.stdout.strip().splitlines()[-1] == "R1LAB-PROBE 0 -"
+
+
+@pytest.mark.skipif(not Path("/dev/full").is_char_device(), reason="no /dev/full to stand for a full disk")
+def test_a_full_disk_anywhere_is_one_line(tmp_path, capsys):
+    """Any stage's write that hits a full disk (here eval's summary.json, linked to /dev/full, which
+    fails every write with ENOSPC; never read from it) ends in one line, not a traceback."""
+    out = tmp_path / "eval"
+    out.mkdir()
+    (out / "summary.json").symlink_to("/dev/full")
+    code = main(["eval", "--model", "tiny-base", "--benchmark", "demo", "--n", "1", "--limit", "2",
+                 "--max-new-tokens", "8", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and "no space left on the device" in err and "Traceback" not in err
