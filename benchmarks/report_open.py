@@ -37,7 +37,7 @@ def train_run(out: Path, steps: int) -> Path:
     """A real run directory: `steps` GRPO steps of a small random model on the demo task."""
     from r1lab.config import ZeroConfig
     from r1lab.models.random_init import build_random_model
-    from r1lab.stages.zero import run_zero
+    from r1lab.stages.zero import run as run_zero
 
     model = build_random_model(out / "model")
     cfg = ZeroConfig(model=str(model), task="demo", steps=steps, prompts_per_step=2, samples_per_prompt=4,

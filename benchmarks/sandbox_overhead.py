@@ -85,8 +85,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--no-humaneval", action="store_true")
     args = parser.parse_args()
-    print(f"sandbox mechanism in force: {sandbox.choose_mechanism()}; {os.cpu_count()} cores; "
-          f"load average {os.getloadavg()[0]:.1f}")
+    print(f"sandbox mechanism in force: {sandbox.choose_mechanism()}; memory cap: {sandbox.memory_cap_text()}; "
+          f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f}")
     times = measure(args.rounds)
     bare, bare_is = (statistics.median(times[k]) for k in ("bare python -c", "bare python -I -S -c"))
     print(f"\n{'contender':24} {'median ms':>10} {'min ms':>8} {'x python -c':>12} {'x -I -S -c':>11}")

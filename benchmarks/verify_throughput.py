@@ -28,7 +28,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from r1lab.verify.math import MathVerifier, gold_answer
+from r1lab.verify.math import MathVerifier
+from r1lab.verify.math_equivalence import gold_answer
 
 DATA = Path(os.environ.get("R1LAB_DATA_DIR") or Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks")
 

@@ -23,8 +23,8 @@ class Problem:
 class Verdict:
     """The verifier's judgement of one response.
 
-    `score` is the accuracy reward in [0, 1] (1.0 when correct for exact tasks; partial credit where a
-    task defines it). `status` is tri-state: "unverifiable" means the checker could not decide (a
+    `status` is the verdict eval reports and the accuracy reward follows; `score` is the task's partial
+    credit in [0, 1] (1.0 / 0.0 for exact tasks), rewarded only when a config weights it. `status` is tri-state: "unverifiable" means the checker could not decide (a
     timeout, an unparsable gold), which callers count separately from "incorrect".
     """
 
@@ -58,6 +58,29 @@ class Rollout:
     prompt_ids: list[list[int]]  # [B][prompt length]
     completions: list[Completion]  # [B*G]
     rewards: list[float]  # [B*G] combined reward
-    reward_components: dict[str, list[float]]  # name -> [B*G]
+    reward_components: dict[str, list[float | None]]  # name -> [B*G]; None: a custom reward not applicable
     verdicts: list[Verdict]  # [B*G]
-    group_size: int  # G
+
+
+def sample_record(problem: Problem, response: str, tokens: int, finish_reason: str, verdict: Verdict, *,
+                  step: int | None = None, sample: int | None = None, reward: float | None = None,
+                  components: dict[str, float] | None = None) -> dict[str, Any]:
+    """One sampled response as a line of samples.jsonl, the same schema for training runs (`step`,
+    `reward`, `components`) and evaluations (`sample`, the index among a problem's n). Every reader
+    (the eval resume, the report) relies on these keys."""
+    row: dict[str, Any] = {}
+    if step is not None:
+        row["step"] = step
+    row |= {"problem_id": problem.id}
+    if sample is not None:
+        row["sample"] = sample
+    row |= {
+        "question": problem.question, "gold": str(problem.answer), "response": response, "tokens": tokens,
+        "finish_reason": finish_reason, "extracted": verdict.extracted, "status": verdict.status,
+        "correct": verdict.correct, "score": verdict.score, "reason": verdict.reason,
+    }
+    if reward is not None:
+        row["reward"] = reward
+    if components is not None:
+        row["components"] = components
+    return row

@@ -14,7 +14,7 @@ General prompts: {"id": "...", "prompt": "..."} (id optional: the line number st
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,21 +39,57 @@ class PreferencePair:
     rejected: str
 
 
-def _lines(path: str | Path) -> Iterable[tuple[str, dict]]:
+@dataclass(frozen=True)
+class JsonLine:
+    """One non-blank line of a JSON-lines file: where it is, and its value or why it has none."""
+
+    where: str  # "file:line"
+    value: Any  # the parsed JSON value; None when `error` is set
+    error: str | None  # "not valid JSON (...)" or "expected a JSON object, got list"
+    last: bool  # the file's last line: a run killed mid-write leaves it cut short
+
+
+def iter_jsonl(path: str | Path) -> Iterator[JsonLine]:
+    """Every non-blank line of a JSON-lines file, parsed, in order; bad lines are reported, not
+    raised, so a caller can choose to stop, skip or echo an error line. A missing file raises."""
     p = Path(path)
     if not p.is_file():
         raise DataError(f"data file not found: {p}")
-    for number, line in enumerate(p.read_text().splitlines(), start=1):
+    lines = p.read_text(encoding="utf-8").splitlines()
+    last = max((i for i, line in enumerate(lines) if line.strip()), default=-1)
+    for index, line in enumerate(lines):
         if not line.strip():
             continue
-        where = f"{p}:{number}"
+        where = f"{p}:{index + 1}"
         try:
-            row = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise DataError(f"{where}: invalid JSON: {err.msg}") from None
-        if not isinstance(row, dict):
-            raise DataError(f"{where}: expected a JSON object, got {type(row).__name__}")
-        yield where, row
+            value = json.loads(line)
+        except ValueError as err:  # JSONDecodeError, or an integer past Python's 4,300-digit limit
+            yield JsonLine(where, None, f"not valid JSON ({getattr(err, 'msg', err)})", index == last)
+            continue
+        error = None if isinstance(value, dict) else f"expected a JSON object, got {type(value).__name__}"
+        yield JsonLine(where, value if error is None else None, error, index == last)
+
+
+def read_jsonl(path: str | Path, *, cut_tail: bool = False, missing_ok: bool = False) -> list[dict]:
+    """The JSON objects of a file, in order. A bad line raises a DataError naming file and line,
+    except, with `cut_tail`, a bad last line (a crash mid-write; run logs and sample files), which is
+    dropped. With `missing_ok`, a missing file reads as empty."""
+    if missing_ok and not Path(path).is_file():
+        return []
+    rows = []
+    for line in iter_jsonl(path):
+        if line.error is None:
+            rows.append(line.value)
+        elif not (cut_tail and line.last):
+            raise DataError(f"{line.where}: {line.error}")
+    return rows
+
+
+def _lines(path: str | Path) -> Iterator[tuple[str, dict]]:
+    for line in iter_jsonl(path):
+        if line.error is not None:
+            raise DataError(f"{line.where}: {line.error}")
+        yield line.where, line.value
 
 
 def _text(row: dict, key: str, where: str) -> str:
@@ -88,14 +124,7 @@ def read_sft(paths: str | Path | list) -> list[SFTExample]:
 
 
 def write_sft(path: str | Path, examples: Iterable[SFTExample]) -> int:
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    count = 0
-    with p.open("w") as f:
-        for ex in examples:
-            f.write(json.dumps({"messages": ex.messages, "meta": ex.meta}, ensure_ascii=False) + "\n")
-            count += 1
-    return count
+    return write_jsonl(path, ({"messages": ex.messages, "meta": ex.meta} for ex in examples))
 
 
 def read_pairs(path: str | Path) -> list[PreferencePair]:

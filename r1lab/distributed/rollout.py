@@ -1,12 +1,6 @@
-"""Where a training step's scored rollout comes from: this process, or rollout workers on Ray.
+"""Rollouts on Ray: the RolloutSource (r1lab.grpo.rollout) whose rollouts come from N Ray actors.
 
-A RolloutSource hands the trainer the scored rollout for step t (`collect`), takes the policy's new
-weights after each update (`push_weights`, phase 6 of the loop) and reports per-step numbers
-(`stats`). Two implementations, one algorithm:
-
-- LocalRolloutSource calls `make_rollout` in this process on the generator that shares the trainer's
-  model object, so a weight push is only a version bump.
-- RayRolloutSource runs `make_rollout` in N Ray actors. Each holds a copy of the policy, generates a
+RayRolloutSource runs r1lab.grpo.rollout.make_rollout in N Ray actors. Each holds a copy of the policy, generates a
   contiguous share of the step's prompts and scores it where the completions are, then the shares
   are concatenated back in prompt order. Sampling is seeded per prompt (SamplingParams.seeds), so the
   completions do not depend on how prompts are split among workers: 2 workers reproduce the local run.
@@ -19,7 +13,7 @@ with the weights they hold (version t) while the trainer updates on step t; the 
 queues behind that work, so steady-state staleness is 1. A share more than k versions behind the
 trainer (possible when versions jump, e.g. several pushes between collects) is dropped and redone
 with the current weights. The loss then corrects for the gap with the behaviour policy's logprobs,
-which async workers compute for their own samples (see `off_policy_logprobs`).
+which async workers compute for their own samples (r1lab.grpo.rollout.recompute_logprobs).
 
 Faults: a worker that dies (SIGKILL, OOM, a lost node) surfaces as an actor error on its share; the
 worker is replaced by a new actor, given the current weights, and its whole share is redone. Shares
@@ -33,73 +27,16 @@ import os
 import sys
 import time
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-import torch
-
+from r1lab.errors import ConfigError
+from r1lab.grpo.rollout import make_rollout, merge_rollouts, recompute_logprobs, step_problems, task_of
+from r1lab.grpo.setup import Setup
+from r1lab.models.templates import PromptFormat
+from r1lab.tasks import portable_spec
 from r1lab.types import Problem, Rollout
 
 MAX_REDOS_PER_SHARE = 3  # per step; a share that keeps killing its worker is a bug, not bad luck
-
-
-class RolloutSource(Protocol):
-    def collect(self, step: int) -> Rollout:
-        """The scored rollout for `step` (its prompts are step_problems(cfg, train_problems, step))."""
-        ...
-
-    def push_weights(self, model: torch.nn.Module, version: int) -> None:
-        """The policy after `version` updates; later rollouts use it."""
-        ...
-
-    def stats(self) -> dict[str, float]:
-        """Numbers about the last collect, logged with the step's metrics."""
-        ...
-
-    def shutdown(self) -> None: ...
-
-
-def make_rollout_source(cfg, setup, version: int) -> RolloutSource:
-    """The source cfg.distributed asks for. `setup` is the trainer's zero.Setup; `version` the number
-    of updates its model has had (the resumed step)."""
-    from r1lab.errors import ConfigError
-
-    dist = cfg.distributed
-    if dist.backend == "local":
-        if dist.rollout_workers > 1 or dist.max_staleness > 0:
-            raise ConfigError("distributed.rollout_workers > 1 and distributed.max_staleness > 0 need "
-                              "distributed.backend: ray")
-        return LocalRolloutSource(cfg, setup, version)
-    spec = WorkerSpec(
-        cfg=cfg.model_dump(mode="json"), model_config=setup.model.config,
-        generation_config=setup.model.generation_config, tokenizer=setup.tokenizer,
-        template=setup.template, behaviour_logprobs=dist.max_staleness > 0,
-    )
-    return RayRolloutSource(cfg, spec, setup.train_problems, setup.model, version)
-
-
-# ------------------------------------------------------------------------------------ one process
-class LocalRolloutSource:
-    def __init__(self, cfg, setup, version: int):
-        self.cfg, self.s, self.version = cfg, setup, version
-
-    def collect(self, step: int) -> Rollout:
-        from r1lab.stages.zero import make_rollout, step_problems
-
-        s = self.s
-        problems = step_problems(self.cfg, s.train_problems, step)
-        rollout = make_rollout(s.generator, s.tokenizer, s.template, s.task, problems, self.cfg, step)
-        for c in rollout.completions:
-            c.policy_version = self.version
-        return rollout
-
-    def push_weights(self, model, version: int) -> None:
-        self.version = version  # the generator shares the trainer's model object: nothing to send
-
-    def stats(self) -> dict[str, float]:
-        return {}
-
-    def shutdown(self) -> None:
-        pass
 
 
 # ------------------------------------------------------------------------------ pure helpers
@@ -115,60 +52,9 @@ def split_shares(n_items: int, n_workers: int) -> list[tuple[int, int]]:
     return shares
 
 
-def merge_shares(parts: list[Rollout], group_size: int) -> Rollout:
-    """Concatenate per-share rollouts (given in prompt order) into the step's rollout, renumbering
-    each completion's prompt_index from its share's to the step's."""
-    problems, prompt_ids, completions, rewards, verdicts = [], [], [], [], []
-    components: dict[str, list[float]] = {name: [] for name in parts[0].reward_components}
-    for part in parts:
-        offset = len(problems)
-        for c in part.completions:
-            c.prompt_index += offset
-        problems += part.problems
-        prompt_ids += part.prompt_ids
-        completions += part.completions
-        rewards += part.rewards
-        verdicts += part.verdicts
-        for name, values in part.reward_components.items():
-            components[name] += values
-    return Rollout(problems=problems, prompt_ids=prompt_ids, completions=completions, rewards=rewards,
-                   reward_components=components, verdicts=verdicts, group_size=group_size)
-
-
 def too_stale(share_version: int, current_version: int, max_staleness: int) -> bool:
     """A share sampled by version v is usable at trainer version V when V - v <= k."""
     return current_version - share_version > max_staleness
-
-
-def off_policy_logprobs(rollout: Rollout, version: int) -> list[list[float]] | None:
-    """The behaviour policy's token logprobs when any completion was sampled by older weights than
-    `version` (the trainer's, before this update), else None: on-policy, the update needs none."""
-    if all(c.policy_version == version for c in rollout.completions):
-        return None
-    missing = [i for i, c in enumerate(rollout.completions) if c.logprobs is None]
-    if missing:
-        raise RuntimeError(f"{len(missing)} off-policy completions carry no behaviour logprobs "
-                           "(async rollout workers compute them; max_staleness must be > 0)")
-    return [list(c.logprobs) for c in rollout.completions]
-
-
-def behaviour_logprobs(model, rollout: Rollout, temperature: float, micro_batch_size: int) -> None:
-    """Fill each completion's `logprobs` with its tokens' logprobs under `model` (the weights that
-    sampled it), with the trainer's logprob function at the same temperature: when no update happened
-    in between, the importance ratio is 1 up to float rounding (unlike the sampler's own logprobs,
-    which carry top-p/top-k truncation and the generation path's numerics)."""
-    from r1lab.rl.logprobs import build_batch, completion_logprobs
-
-    comps = rollout.completions
-    pad = 0  # padding positions are masked out of the logprobs
-    with torch.no_grad():
-        for start in range(0, len(comps), micro_batch_size):
-            chunk = comps[start:start + micro_batch_size]
-            batch = build_batch([rollout.prompt_ids[c.prompt_index] for c in chunk],
-                                [c.token_ids for c in chunk], pad)
-            logprobs, _ = completion_logprobs(model, batch, temperature)
-            for c, row in zip(chunk, logprobs.tolist()):
-                c.logprobs = row[:len(c.token_ids)]
 
 
 # ---------------------------------------------------------------------------------- Ray workers
@@ -181,7 +67,7 @@ class WorkerSpec:
     model_config: Any
     generation_config: Any
     tokenizer: Any
-    template: str
+    template: PromptFormat
     behaviour_logprobs: bool  # async: also return logprobs under the sampling weights
 
 
@@ -191,11 +77,12 @@ class RolloutWorker:
     what orders weight pushes and rollouts."""
 
     def __init__(self, spec: WorkerSpec, threads: int = 1):
+        import torch
         from transformers import AutoModelForCausalLM
 
         from r1lab.config import ZeroConfig
         from r1lab.generation import make_generator
-        from r1lab.tasks import load_task
+        from r1lab.models.loading import disable_dropout
 
         torch.set_num_threads(threads)
         self.cfg = ZeroConfig.model_validate(spec.cfg)
@@ -203,10 +90,11 @@ class RolloutWorker:
         dtype = torch.bfloat16 if self.cfg.dtype == "bfloat16" else torch.float32
         self.model = AutoModelForCausalLM.from_config(spec.model_config, dtype=dtype)
         self.model.generation_config = spec.generation_config
-        self.model.train()  # as the trainer's: the logprobs below must match its forward
+        disable_dropout(self.model)  # as the trainer's: the logprobs below must match its forward
+        self.model.train()
         self.generator = make_generator(self.cfg.generator, self.model, spec.tokenizer,
                                         self.cfg.rollout_precision)
-        self.task = load_task(self.cfg.task)
+        self.task = task_of(self.cfg)
         self.version = -1  # no weights yet
 
     def load_weights(self, weights: dict, version: int) -> int:
@@ -217,28 +105,19 @@ class RolloutWorker:
     def rollout(self, step: int, problems: list[Problem]) -> tuple[Rollout, float]:
         """The scored share and the seconds this worker spent on it (the rest of a collect's wall
         time is Ray's: queueing, transfer, scheduling)."""
-        from r1lab.stages.zero import make_rollout
-
         t0 = time.perf_counter()
         if self.version < 0:
             raise RuntimeError("rollout worker asked to generate before it was given weights")
         rollout = make_rollout(self.generator, self.spec.tokenizer, self.spec.template, self.task, problems,
-                               self.cfg, step)
-        for c in rollout.completions:
-            c.policy_version = self.version
+                               self.cfg, step, self.version)
         if self.spec.behaviour_logprobs:
-            behaviour_logprobs(self.model, rollout, self.cfg.temperature, self.cfg.micro_batch_size)
+            recompute_logprobs(self.model, rollout, self.cfg.temperature, self.cfg.micro_batch_size)
         return rollout, time.perf_counter() - t0
-
-    def pid(self) -> int:
-        return os.getpid()
 
 
 def start_ray(dist) -> bool:
     """Connect to the cluster at dist.address, or start a local Ray; reuse one already started in
     this process (tests start their own). Returns whether this call started it (and must stop it)."""
-    from r1lab.errors import ConfigError
-
     try:
         import ray
     except ImportError:
@@ -271,23 +150,33 @@ class _Share:
 
 
 class RayRolloutSource:
-    def __init__(self, cfg, spec: WorkerSpec, train_problems: list[Problem], model, version: int):
+    """The trainer's handle on N rollout workers (Ray actors), given the setup's current weights."""
+
+    def __init__(self, s: Setup, version: int):
         import ray
 
-        self.cfg, self.spec, self.train_problems = cfg, spec, train_problems
-        dist = cfg.distributed
+        dist = s.cfg.distributed
+        self.cfg, self.train_problems = s.cfg, s.train_problems
+        worker_cfg = s.cfg.model_copy(update={"task": portable_spec(s.cfg.task)})
+        self.spec = WorkerSpec(
+            cfg=worker_cfg.model_dump(mode="json"), model_config=s.generation_model.config,
+            generation_config=s.generation_model.generation_config, tokenizer=s.tokenizer,
+            template=s.template, behaviour_logprobs=dist.max_staleness > 0,
+        )
         self.max_staleness = dist.max_staleness
         self.n = dist.rollout_workers
         self.owns_ray = start_ray(dist)
         self.actor_cls = ray.remote(num_cpus=1, max_restarts=0)(RolloutWorker)
-        self.workers = [self.actor_cls.remote(spec) for _ in range(self.n)]
+        self.workers = [self.actor_cls.remote(self.spec) for _ in range(self.n)]
         self.prefetched: dict[int, list[_Share]] = {}
         self._stats: dict[str, float] = {}
         self.restarts_total = 0
-        self.push_weights(model, version)
+        self.push_weights(s.generation_model, version)
 
     # -- weights
     def push_weights(self, model, version: int) -> None:
+        """`model`: what the workers decode with (Setup.generation_model: with LoRA the merged copy, so
+        workers hold a plain model and need no peft)."""
         import ray
 
         # One copy into the object store; every worker reads the same object (shared memory on a
@@ -299,14 +188,12 @@ class RayRolloutSource:
 
     # -- rollouts
     def collect(self, step: int) -> Rollout:
-        from r1lab.stages.zero import step_problems
-
         restarts_before = self.restarts_total
         shares = self.prefetched.pop(step, None)
         if shares is None:
             shares = self._submit(step, step_problems(self.cfg, self.train_problems, step))
         parts, dropped = self._gather(step, shares)
-        rollout = merge_shares(parts, self.cfg.samples_per_prompt)
+        rollout = merge_rollouts(parts)
         if self.max_staleness > 0 and step + 1 < self.cfg.steps:
             # Async: the workers start the next step now, with the weights they hold, while the
             # trainer updates on this one.
@@ -382,11 +269,6 @@ class RayRolloutSource:
         self.restarts_total += 1
         print(f"r1lab: rollout worker {index} died ({type(err).__name__}); restarted, its prompts are redone",
               flush=True)
-
-    def worker_pids(self) -> list[int]:
-        import ray
-
-        return ray.get([w.pid.remote() for w in self.workers])
 
     def shutdown(self) -> None:
         import ray

@@ -12,7 +12,7 @@ evaluation and checkpoints.
 
 The ranks start from one pickled bundle of the driver's model, optimizer, scheduler and reference
 model, so the optimizer state and LR schedule of a resumed run carry over and the schedule has a
-single definition (zero.build_setup). On GPUs the process group would use NCCL and the weights would
+single definition (r1lab.grpo.setup.build_setup). On GPUs the process group would use NCCL and the weights would
 go to rollout workers by an NCCL broadcast from rank 0 (docs/distributed.md); this module runs the
 CPU path.
 """
@@ -28,14 +28,15 @@ from datetime import timedelta
 
 import torch
 
+from r1lab.config import DistributedConfig
 from r1lab.distributed.rollout import split_shares, start_ray
+from r1lab.rl.losses import loss_denominator
+from r1lab.rl.update import UpdateSettings, grpo_update, rows_with_gradient
 
 
 def shard_denominator(loss_type: str, completions: list[list[int]], weights: torch.Tensor,
                       max_new_tokens: int) -> float:
     """The loss normaliser grpo_update uses for these sequences (losses.loss_denominator on the same mask)."""
-    from r1lab.rl.losses import loss_denominator
-
     mask = torch.zeros(len(completions), max(1, max((len(c) for c in completions), default=1)))
     for i, c in enumerate(completions):
         mask[i, :len(c)] = weights[i]
@@ -43,12 +44,10 @@ def shard_denominator(loss_type: str, completions: list[list[int]], weights: tor
 
 
 def trained_tokens(completions: list[list[int]], advantages: torch.Tensor, weights: torch.Tensor,
-                   settings) -> float:
+                   settings: UpdateSettings) -> float:
     """The tokens grpo_update takes its token means over: it skips rows that cannot have a gradient."""
     rows = range(len(completions))
-    if getattr(settings, "skip_zero_advantage", False):
-        from r1lab.rl.update import rows_with_gradient
-
+    if settings.skip_zero_advantage:
         rows = rows_with_gradient(advantages, weights, settings.beta)
     return sum(len(completions[i]) * float(weights[i]) for i in rows)
 
@@ -62,6 +61,14 @@ def combine_stats(parts: list[dict[str, float]], scales: list[float], tokens: li
         pairs = [(p[key], t) for p, t in zip(parts, tokens) if t > 0 and p[key] == p[key]]  # skip NaN
         total = sum(t for _, t in pairs)
         out[key] = sum(v * t for v, t in pairs) / total if total else float("nan")
+    for key in ("rollout_mismatch_kl", "rollout_mismatch_kl_k1", "rollout_ratio_mean", "rollout_corrected_fraction"):
+        pairs = [(p[key], t) for p, t in zip(parts, tokens) if key in p and t > 0 and p[key] == p[key]]
+        if pairs:
+            out[key] = sum(v * t for v, t in pairs) / sum(t for _, t in pairs)
+    for key, pick in (("rollout_ratio_max", max), ("rollout_ratio_min", min), ("rollout_logprob_diff_max", max)):
+        values = [p[key] for p in parts if key in p and p[key] == p[key]]
+        if values:
+            out[key] = pick(values)
     if all("trained_fraction" in p for p in parts):
         out["trained_fraction"] = sum(p["trained_fraction"] * n for p, n in zip(parts, rows)) / max(1, sum(rows))
     return out
@@ -96,8 +103,6 @@ class TrainerRank:
         return os.getpid()
 
     def update(self, prompts, completions, advantages, weights, behaviour, scale: float) -> dict[str, float]:
-        from r1lab.rl.update import grpo_update
-
         def reduce_grads() -> None:
             import torch.distributed as dist
 
@@ -131,25 +136,13 @@ class TrainerRank:
             dist.destroy_process_group()
 
 
-def make_trainer_ranks(cfg, setup, settings) -> DataParallelTrainer | None:
-    """Trainer ranks when cfg.distributed asks for more than one, else None (this process updates)."""
-    from r1lab.errors import ConfigError
-
-    if cfg.distributed.trainer_workers == 1:
-        return None
-    if cfg.distributed.backend != "ray":
-        raise ConfigError("distributed.trainer_workers > 1 needs distributed.backend: ray")
-    return DataParallelTrainer(cfg, setup.model, setup.optimizer, setup.scheduler, setup.ref_model, settings,
-                               setup.tokenizer.pad_token_id)
-
-
 class DataParallelTrainer:
     """The driver's handle on M trainer ranks."""
 
-    def __init__(self, cfg, model, optimizer, scheduler, ref_model, settings, pad_id: int):
+    def __init__(self, dist: DistributedConfig, model, optimizer, scheduler, ref_model, settings: UpdateSettings,
+                 pad_id: int):
         import ray
 
-        dist = cfg.distributed
         self.settings, self.m = settings, dist.trainer_workers
         self.owns_ray = start_ray(dist)
         bundle = ray.put((model, optimizer, scheduler, ref_model))  # one pickled object graph

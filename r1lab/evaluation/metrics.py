@@ -99,3 +99,16 @@ def length_stats(lengths: Sequence[int]) -> dict:
     return {"mean": float(x.mean()), "median": float(median), "p10": float(p10), "p90": float(p90),
             "min": int(x.min()), "max": int(x.max())}
 
+
+
+def pass_at_k_curve(counts: Sequence[int], n: int, ks: Sequence[int], seed: int = 0) -> list[dict]:
+    """pass@k for each k in `ks` from per-problem correct counts out of n samples: the unbiased
+    estimator per problem (pass_at_k), averaged over problems, with its bootstrap 95% interval over
+    problems. [{"k", "mean", "lo", "hi"}]; lo and hi are NaN for no problems."""
+    curve = []
+    for k in ks:
+        per_problem = [pass_at_k(n, c, k) for c in counts]
+        lo, hi = bootstrap_ci(per_problem, seed=seed) or (float("nan"), float("nan"))
+        mean = sum(per_problem) / len(per_problem) if per_problem else float("nan")
+        curve.append({"k": k, "mean": mean, "lo": lo, "hi": hi})
+    return curve

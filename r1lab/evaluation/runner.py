@@ -1,9 +1,6 @@
-"""The one sampling-and-scoring path for held-out evaluation, used by `r1lab eval` and by the training
-stages (periodic eval, the demo's before/after). Generator-agnostic: it takes encoded prompts and any
-object with `generate(prompt_ids, SamplingParams) -> list[Completion]`.
-
-NOTE for maintainers: stages/zero.py calls evaluate_problems(...) and summarize(...) with the
-signatures below; keep them (extend with keyword arguments only).
+"""The one sampling-and-scoring path for held-out evaluation, used by `r1lab eval`, `r1lab compare`
+and the GRPO loop's held-out evals. Generator-agnostic: it takes encoded prompts and any object with
+`generate(prompt_ids, SamplingParams) -> list[Completion]`.
 """
 
 from __future__ import annotations
@@ -30,19 +27,17 @@ class ProblemResult:
     def correct(self) -> list[bool]:
         return [v.correct for v in self.verdicts]
 
+    @property
+    def pass1(self) -> float:
+        """This problem's pass@1: the share of its samples that are correct."""
+        return sum(self.correct) / len(self.verdicts)
+
 
 def encode_prompts(tokenizer, task, problems: list[Problem], template: str) -> list[list[int]]:
     """Prompt token ids: the task's question in the chosen template (chat: with the task's
     instruction, e.g. R1's \\boxed{} directive for math)."""
     texts = [render_prompt(template, task.prompt(p), tokenizer, task.chat_instruction) for p in problems]
     return [tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts]
-
-
-def verify_all(task, problems: list[Problem], texts: list[str]) -> list[Verdict]:
-    """Verdicts for (problem, text) pairs, in one batch when the task can (math: parallel workers)."""
-    if hasattr(task, "verify_many"):
-        return task.verify_many(problems, texts)
-    return [task.verify(p, t) for p, t in zip(problems, texts)]
 
 
 def evaluate_problems(
@@ -60,7 +55,7 @@ def evaluate_problems(
                                 stop=stop, seed=seed + start)
         completions = generator.generate(prompt_ids[start:start + batch_prompts], params)
         owners = [chunk[i // n] for i in range(len(completions))]
-        verdicts = verify_all(task, owners, [c.text for c in completions])
+        verdicts = task.verify_many(owners, [c.text for c in completions])
         batch = []
         for i, problem in enumerate(chunk):
             group = completions[i * n:(i + 1) * n]
@@ -77,17 +72,25 @@ def evaluate_problems(
     return results
 
 
-def summarize(results: list[ProblemResult], seed: int = 0) -> dict[str, float]:
-    """pass@1 (mean over samples, then over problems), format-valid rate, mean length."""
-    per_problem = [sum(r.correct) / len(r.correct) for r in results]
-    texts = [t for r in results for t in r.texts]
+def summarize(results: list[ProblemResult], answer_format: str = "tags") -> dict[str, float]:
+    """pass@1 (mean over samples, then over problems) with its bootstrap 95% interval over problems
+    (`pass@1_ci95`: [lo, hi]), format-valid rate (the format reward's rule for the form the prompt
+    asked for, `answer_format`), mean length."""
+    pass1 = mean_with_ci([r.pass1 for r in results])
     lengths = [n for r in results for n in r.lengths]
     return {
-        "pass@1": sum(per_problem) / max(1, len(per_problem)),
-        "format_rate": sum(format_reward(t) for t in texts) / max(1, len(texts)),
+        "pass@1": pass1["mean"], "pass@1_ci95": pass1["ci95"],
+        "format_rate": format_rate(results, answer_format),
         "response_length_mean": sum(lengths) / max(1, len(lengths)),
         "problems": len(results),
     }
+
+
+def format_rate(results: list[ProblemResult], answer_format: str = "tags") -> float:
+    """Share of all samples that the format reward accepts (r1lab.rewards.format_reward: the same rule
+    as training's, for the form the prompt asked for)."""
+    texts = [t for r in results for t in r.texts]
+    return sum(format_reward(t, answer_format) for t in texts) / max(1, len(texts))
 
 
 def exact_equivalence(a: str, b: str) -> bool:
@@ -95,17 +98,18 @@ def exact_equivalence(a: str, b: str) -> bool:
 
 
 def report(results: list[ProblemResult], ks: list[int], equivalent: Callable[[str, str], bool] | None = None,
-           seed: int = 0) -> dict:
+           seed: int = 0, answer_format: str | None = None) -> dict:
     """The full eval report: pass@1, pass@k (unbiased estimator), cons@k (majority vote over classes
     of equivalent answers among the first k samples), each with a bootstrap 95% interval over
-    problems; verdict counts and response-length statistics. ks larger than n are skipped."""
+    problems; verdict counts and response-length statistics; the format-valid rate when the form the
+    prompt asked for (`answer_format`) is given. ks larger than n are skipped."""
     if not results:
         raise ValueError("no results to report")
     n = min(len(r.verdicts) for r in results)
     equivalent = _memoized(equivalent or exact_equivalence)
     counts = [sum(r.correct[:n]) for r in results]
     out: dict = {"problems": len(results), "n": n,
-                 "pass@1": mean_with_ci([c / n for c in counts], seed=seed), "pass@k": {}, "cons@k": {}}
+                 "pass@1": mean_with_ci([pass_at_k(n, c, 1) for c in counts], seed=seed), "pass@k": {}, "cons@k": {}}
     for k in sorted(set(ks)):
         if k > n:
             continue
@@ -121,6 +125,8 @@ def report(results: list[ProblemResult], ks: list[int], equivalent: Callable[[st
     finishes = [f for r in results for f in r.finish_reasons]
     out["response_length"] = length_stats(lengths)
     out["response_length"]["truncated_rate"] = sum(f == "length" for f in finishes) / max(1, len(finishes))
+    if answer_format is not None:
+        out["format_rate"] = format_rate(results, answer_format)
     return out
 
 

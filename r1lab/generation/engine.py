@@ -9,9 +9,9 @@ benchmarks/NOTES.md:
 - a finished sequence leaves the running batch at once (compaction: the last running rows move
   into the holes, so only moved rows are copied), instead of being decoded as padding until the
   longest sequence ends;
-- sampling is one short function (temperature, top-k, top-p, then an exponential race), with no
-  logits-processor or stopping-criteria objects per step; stop strings are only decoded for rows
-  whose newest token could end one.
+- sampling is one short function (r1lab.generation.sampling: temperature, top-k, top-p, then one
+  inverse-CDF draw per row), with no logits-processor or stopping-criteria objects per step; stop
+  strings are only decoded for rows whose newest token could end one.
 
 Sampling logprobs are of the full temperature-scaled distribution (before top-k/top-p), which is
 the quantity the trainer recomputes (r1lab.rl.logprobs); with temperature 0 (greedy) they are at
@@ -26,7 +26,7 @@ import inspect
 import torch
 
 from r1lab.generation import SamplingParams
-from r1lab.generation.hf import _eos_ids
+from r1lab.generation.sampling import Sampler, eos_ids, left_pad, sequence_generators
 from r1lab.types import Completion
 
 try:  # the layered cache API (transformers >= 4.56)
@@ -35,10 +35,6 @@ except ImportError:  # pragma: no cover - older transformers: the plain DynamicC
     from transformers import DynamicCache
 
     DynamicLayer = None
-
-# Top-p first looks at this many most likely tokens; only when they hold less than top_p of the
-# mass does it sort the whole vocabulary (exact either way, much cheaper for 50k-token vocabularies).
-TOP_P_CANDIDATES = 1024
 
 
 class _BufferLayer(DynamicLayer or object):
@@ -115,11 +111,12 @@ PRECISIONS = ("float32", "bfloat16", "int8")
 
 
 class EngineGenerator:
+    shares_model = True  # the policy itself, or a rounded copy rebuilt from it at every call
     """`precision`: "float32" decodes with the policy itself. "bfloat16" and "int8" decode with a
     copy of the policy, refreshed from its current weights at every call: bfloat16 parameters, or
     every nn.Linear dynamically quantized to int8 (torch's quantize_dynamic: int8 weights, per-call
     activation scales). Decoding at batch 32 on a CPU is bound by reading the weights, so int8's
-    quarter-size weights decode 2.3-2.6x faster than float32 for SmolLM2-135M (benchmarks/NOTES.md).
+    quarter-size weights decode faster than float32 (benchmarks/NOTES.md has the measurements).
     The samples then come from the rounded policy and the returned logprobs are the rounded policy's
     (for int8, of the exact decode call: activation scales are per call over the running rows, so a
     sample also depends slightly on which rows share its batch):
@@ -134,7 +131,7 @@ class EngineGenerator:
         self.tokenizer = tokenizer
         self.precision = precision
         self._copy = None  # the bfloat16 copy, or the float32 shadow that int8 copies are quantized from
-        self.eos_ids = _eos_ids(model, tokenizer)
+        self.eos_ids = eos_ids(model, tokenizer)
         names = inspect.signature(model.forward).parameters
         self._cache_arg = "cache" if "cache" in names else "past_key_values"
         # Only the last prompt position's logits are needed; models without the argument compute all.
@@ -185,13 +182,9 @@ class EngineGenerator:
     def _prefill(self, model, prompt_ids: list[list[int]]) -> tuple[torch.Tensor, object, torch.Tensor, int]:
         """One forward over the distinct prompts, left-padded: last-position logits [U, V], the cache,
         the padding mask [U, W] and the width W."""
-        width = max(len(p) for p in prompt_ids)
         pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.eos_ids[0]
-        ids = torch.full((len(prompt_ids), width), pad, dtype=torch.long)
-        mask = torch.zeros((len(prompt_ids), width), dtype=torch.bool)
-        for i, p in enumerate(prompt_ids):
-            ids[i, width - len(p):] = torch.tensor(p, dtype=torch.long)
-            mask[i, width - len(p):] = True
+        ids, mask = left_pad(prompt_ids, pad)
+        width = ids.shape[1]
         positions = (mask.long().cumsum(-1) - 1).clamp(min=0)
         cache = DynamicCache(config=model.config)
         out = model(input_ids=ids, attention_mask=mask if not mask.all() else None, position_ids=positions,
@@ -201,7 +194,7 @@ class EngineGenerator:
     def _decode(self, model, prompt_ids: list[list[int]], params: SamplingParams):
         n_prompts, g, max_new = len(prompt_ids), params.n, params.max_new_tokens
         rows = n_prompts * g
-        sampler = _Sampler(params, sequence_generators(params, n_prompts))
+        sampler = Sampler(params, sequence_generators(params, n_prompts))
         stop_check = _StopCheck(self, params.stop) if params.stop else None
 
         # 1. Prefill once per prompt; every sample starts from a copy of its prompt's keys/values.
@@ -271,84 +264,6 @@ def int8_copy(model):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
-
-
-class _Sampler:
-    """Temperature, then top-k, then top-p (the order of transformers' warpers), then one draw per row
-    by inverse CDF: a single uniform u per row picks the first token whose cumulative probability
-    exceeds u. One random number per row instead of one per vocabulary entry (torch's per-element
-    exponential or multinomial sampling costs more than the model's output layer on a 50k vocabulary).
-    Every sequence draws from its own generator, so what it samples depends on its seed alone, not on
-    which rows share the batch or when compaction moves it."""
-
-    def __init__(self, params: SamplingParams, generators: list[torch.Generator]):
-        self.temperature = params.temperature
-        self.top_k = params.top_k
-        self.top_p = params.top_p
-        self.generators = generators  # by sequence index
-
-    def sample(self, logits: torch.Tensor, seqs: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
-        """logits [rows, V] float32 (overwritten), the rows' sequence indices -> token [rows], logprob [rows]."""
-        if self.temperature == 0:
-            tok = logits.argmax(-1)
-            return tok, _token_logprob(logits, tok, torch.logsumexp(logits, -1))
-        if self.temperature != 1:
-            logits.div_(self.temperature)
-        lse = torch.logsumexp(logits, -1)  # of the full distribution, before truncation
-        vocab = logits.shape[-1]
-        if 0 < self.top_k < vocab or self.top_p < 1:
-            scores = logits.clone()
-            if 0 < self.top_k < vocab:
-                kth = torch.topk(scores, self.top_k, dim=-1).values[:, -1:]
-                scores.masked_fill_(scores < kth, float("-inf"))
-            if self.top_p < 1:
-                _top_p_mask_(scores, self.top_p)
-            cdf = torch.softmax(scores, -1).cumsum_(-1)
-        else:
-            cdf = (logits - lse.unsqueeze(-1)).exp_().cumsum_(-1)
-        u = torch.cat([torch.rand(1, generator=self.generators[seq]) for seq in seqs])
-        # The last cumulative value stands for 1 (float sums drift); a draw landing past the last
-        # token that has probability, by rounding, is the top token instead.
-        tok = torch.searchsorted(cdf, (u * cdf[:, -1]).unsqueeze(-1), right=True).squeeze(-1).clamp_(max=vocab - 1)
-        empty = cdf.gather(-1, tok.unsqueeze(-1)).squeeze(-1) == torch.where(
-            tok > 0, cdf.gather(-1, (tok - 1).clamp(min=0).unsqueeze(-1)).squeeze(-1), torch.zeros_like(u))
-        if bool(empty.any()):
-            tok = torch.where(empty, logits.argmax(-1), tok)
-        return tok, _token_logprob(logits, tok, lse)
-
-
-def sequence_generators(params: SamplingParams, n_prompts: int) -> list[torch.Generator]:
-    """One generator per sequence, prompt-major: sample k of prompt i is seeded from (seeds[i], k), or
-    from (seed, i, k) when only one seed is given, or from torch's global generator when neither is."""
-    seeds = getattr(params, "seeds", None)
-    if seeds is not None:
-        if len(seeds) != n_prompts:
-            raise ValueError(f"SamplingParams.seeds has {len(seeds)} seeds for {n_prompts} prompts")
-        bases = list(seeds)
-    else:
-        seed = params.seed if params.seed is not None else int(torch.randint(0, 2**62, (1,)))
-        bases = [seed * 1_000_003 + i for i in range(n_prompts)]
-    return [torch.Generator().manual_seed((b * 7_919 + k) % 2**63) for b in bases for k in range(params.n)]
-
-
-def _token_logprob(logits: torch.Tensor, tok: torch.Tensor, lse: torch.Tensor) -> torch.Tensor:
-    return logits.gather(-1, tok.unsqueeze(-1)).squeeze(-1) - lse
-
-
-def _top_p_mask_(scores: torch.Tensor, top_p: float) -> None:
-    """Keep, per row, the most likely tokens until their mass reaches top_p (the token that crosses it
-    included); a token is dropped when the tokens strictly more likely than it already hold top_p."""
-    k = min(TOP_P_CANDIDATES, scores.shape[-1])
-    vals, idx = torch.topk(scores, k, dim=-1)  # sorted, descending
-    probs = torch.softmax(scores, -1).gather(-1, idx)
-    before = probs.cumsum(-1) - probs  # mass strictly above each candidate
-    if k < scores.shape[-1] and bool((before[:, -1] + probs[:, -1] < top_p).any()):
-        vals, idx = torch.sort(scores, dim=-1, descending=True)
-        probs = torch.softmax(vals, -1)
-        before = probs.cumsum(-1) - probs
-    kept = torch.full_like(scores, float("-inf"))
-    kept.scatter_(-1, idx, vals.masked_fill(before >= top_p, float("-inf")))
-    scores.copy_(kept)
 
 
 class _StopCheck:

@@ -11,10 +11,12 @@ import torch
 from transformers import LogitsProcessor
 
 from r1lab.generation import SamplingParams
+from r1lab.generation.sampling import Sampler, eos_ids, left_pad, sequence_generators
 from r1lab.types import Completion
 
 
 class HFGenerator:
+    shares_model = True
     def __init__(self, model, tokenizer):
         self.model = model
         self.tokenizer = tokenizer
@@ -27,14 +29,11 @@ class HFGenerator:
         if params.seed is not None:
             torch.manual_seed(params.seed)
         pad_id = self.tokenizer.pad_token_id
-        eos_ids = _eos_ids(self.model, self.tokenizer)
-        width = max(len(p) for p in prompt_ids)
+        ends = eos_ids(self.model, self.tokenizer)
         # Left padding so every prompt ends at the same column and new tokens line up.
-        input_ids = torch.full((len(prompt_ids), width), pad_id, dtype=torch.long)
-        attention = torch.zeros_like(input_ids)
-        for i, ids in enumerate(prompt_ids):
-            input_ids[i, width - len(ids):] = torch.tensor(ids)
-            attention[i, width - len(ids):] = 1
+        input_ids, mask = left_pad(prompt_ids, pad_id)
+        attention = mask.long()
+        width = input_ids.shape[1]
         greedy = params.temperature == 0
         # Per-prompt seeds: our own sampler draws each token (generate then just takes its argmax).
         seeded = params.seeds is not None and not greedy
@@ -56,7 +55,7 @@ class HFGenerator:
             top_k=None if plain or params.top_k == 0 else params.top_k,
             logits_processor=processors,
             num_return_sequences=returns,
-            eos_token_id=eos_ids,
+            eos_token_id=ends,
             pad_token_id=pad_id,
             stop_strings=params.stop or None,
             tokenizer=self.tokenizer if params.stop else None,
@@ -64,7 +63,7 @@ class HFGenerator:
         self.model.train(was_training)
         completions = []
         for row, seq in enumerate(out[:, width:].tolist()):
-            completions.append(self._trim(row // params.n, seq, eos_ids, params))
+            completions.append(self._trim(row // params.n, seq, ends, params))
         return completions
 
     def _trim(self, prompt_index: int, seq: list[int], eos_ids: list[int], params) -> Completion:
@@ -85,37 +84,18 @@ class HFGenerator:
 
 
 class PerPromptSampler(LogitsProcessor):
-    """Samples every row from its prompt's own torch.Generator, so prompt i's completions are a
-    function of seeds[i] alone. Temperature, top-k and top-p are applied here, as generate's warpers
-    would; the returned scores are 0 at the drawn token and -inf elsewhere, so greedy decoding keeps it.
-    Rows are prompt-major (n per prompt), as generate lays out num_return_sequences."""
+    """r1lab's sampler (r1lab.generation.sampling) inside `generate`: every row draws from its own
+    seeded generator, so prompt i's completions are a function of seeds[i] alone. The returned scores
+    are 0 at the drawn token and -inf elsewhere, so generate's greedy decoding keeps it. Rows are
+    prompt-major (n per prompt), as the seeded path lays them out."""
 
     def __init__(self, params: SamplingParams, num_prompts: int):
-        if len(params.seeds) != num_prompts:
-            raise ValueError(f"SamplingParams.seeds has {len(params.seeds)} seeds for {num_prompts} prompts")
-        self.params = params
-        self.generators = [torch.Generator().manual_seed(s % 2**63) for s in params.seeds]
+        self.sampler = Sampler(params, sequence_generators(params, num_prompts))
+        self.rows = list(range(num_prompts * params.n))
 
     def __call__(self, input_ids: torch.Tensor, scores: torch.Tensor) -> torch.Tensor:
-        p = self.params
-        logits = scores.float() / p.temperature
-        if p.top_k:
-            kth = torch.topk(logits, min(p.top_k, logits.shape[-1]), dim=-1).values[:, -1:]
-            logits = logits.masked_fill(logits < kth, float("-inf"))
-        probs = torch.softmax(logits, dim=-1)
-        if p.top_p < 1:
-            # Keep the smallest head of the sorted distribution whose mass reaches top_p.
-            sorted_probs, order = probs.sort(dim=-1, descending=True)
-            before = sorted_probs.cumsum(-1) - sorted_probs
-            sorted_probs = sorted_probs.masked_fill(before >= p.top_p, 0.0)
-            probs = torch.zeros_like(probs).scatter(-1, order, sorted_probs)
-            probs = probs / probs.sum(-1, keepdim=True)
-        # One uniform per row from its prompt's generator, then the inverse CDF.
-        u = torch.cat([torch.rand(p.n, generator=g) for g in self.generators]).unsqueeze(-1)
-        cdf = probs.cumsum(-1)
-        picked = torch.searchsorted(cdf, u * cdf[:, -1:], right=True).clamp(max=probs.shape[-1] - 1)
-        picked = torch.where(probs.gather(-1, picked) > 0, picked, probs.argmax(-1, keepdim=True))
-        return torch.full_like(scores, float("-inf")).scatter(-1, picked, 0.0)
+        picked, _ = self.sampler.sample(scores.float().clone(), self.rows)
+        return torch.full_like(scores, float("-inf")).scatter(-1, picked.unsqueeze(-1), 0.0)
 
 
 def first_stop_cut(tokenizer, tokens: list[int], stops: list[str]) -> int | None:
@@ -128,11 +108,3 @@ def first_stop_cut(tokenizer, tokens: list[int], stops: list[str]) -> int | None
         if any(s in text for s in stops):
             return k
     return None
-
-
-def _eos_ids(model, tokenizer) -> list[int]:
-    ids = model.generation_config.eos_token_id
-    ids = list(ids) if isinstance(ids, (list, tuple)) else ([ids] if ids is not None else [])
-    if tokenizer.eos_token_id is not None and tokenizer.eos_token_id not in ids:
-        ids.append(tokenizer.eos_token_id)
-    return ids

@@ -46,7 +46,44 @@ def resolve_model(name_or_path: str) -> str:
     looks_like_path = name_or_path.startswith((".", "/", "~")) or name_or_path.count("/") > 1
     if looks_like_path:
         raise ModelNotFoundError(f"model directory not found: {p}")
-    return name_or_path  # a hub id; from_pretrained reports if it cannot be had
+    check_hub_id(name_or_path)
+    return name_or_path  # a hub id, cached or reachable
+
+
+def check_hub_id(name: str) -> None:
+    """Fail at once, with the names that work, for a name that is neither cached nor fetchable: a
+    typo of a built-in name, or any hub id on a machine without network (from_pretrained would
+    otherwise retry the hub for close to a minute before failing)."""
+    import difflib
+
+    if os.environ.get("HF_HUB_OFFLINE", "0") not in ("1", "true", "True") and hub_reachable():
+        return
+    if hub_cached(name):
+        return
+    close = difflib.get_close_matches(name, BUILTIN, n=1, cutoff=0.5)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise ModelNotFoundError(
+        f"model {name!r} is not a local directory, not a built-in name ({', '.join(BUILTIN)}) and not in the "
+        f"Hugging Face cache, and the hub cannot be reached{hint}")
+
+
+def hub_reachable(timeout_s: float = 2.0) -> bool:
+    import socket
+
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co").split("://")[-1].split("/")[0]
+    try:
+        with socket.create_connection((endpoint, 443), timeout=timeout_s):
+            return True
+    except OSError:
+        return False
+
+
+def hub_cached(name: str) -> bool:
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:
+        return False
+    return isinstance(try_to_load_from_cache(name, "config.json"), str)
 
 
 def convert_smollm2() -> Path:
@@ -104,17 +141,57 @@ def load_tokenizer(name_or_path: str) -> PreTrainedTokenizerBase:
     return tokenizer
 
 
+def quiet_transformers_bars() -> None:
+    """Silence transformers' own progress bars ("Loading weights" at every from_pretrained, "Writing
+    model shards" at every save_pretrained, so at every checkpoint), which would break r1lab's one
+    live progress line; downloads from the hub keep theirs (huggingface_hub's own switch is left as
+    it was). For the rest of the process: a run loads and saves many times."""
+    from huggingface_hub.utils import are_progress_bars_disabled, enable_progress_bars
+    from transformers.utils import logging as hf_logging
+
+    hub_bars_off = are_progress_bars_disabled()
+    hf_logging.disable_progress_bar()  # turns the hub's off too
+    if not hub_bars_off:
+        enable_progress_bars()
+
+
 def load_model(name_or_path: str, dtype: str = "float32") -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     import torch
     from transformers import AutoModelForCausalLM
 
+    quiet_transformers_bars()
     path = resolve_model(name_or_path)
     try:
         model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype))
     except OSError as err:
         raise ModelNotFoundError(f"cannot load model {name_or_path!r}: {err}") from None
+    except (ValueError, KeyError) as err:  # e.g. a config.json whose model_type transformers does not know
+        raise ModelNotFoundError(f"cannot load model {name_or_path!r} ({path}/config.json): {err}".splitlines()[0]) \
+            from None
     if getattr(model.config, "quantization_config", None):
-        raise ValueError(f"model {name_or_path!r} is marked quantized; r1lab trains full-precision weights")
+        raise ModelNotFoundError(f"model {name_or_path!r} is marked quantized; r1lab trains full-precision weights")
     tokenizer = load_tokenizer(name_or_path)
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     return model, tokenizer
+
+
+DROPOUT_ATTRIBUTES = ("attention_dropout", "hidden_dropout", "dropout", "resid_pdrop", "attn_pdrop", "embd_pdrop",
+                      "activation_dropout", "classifier_dropout")
+
+
+def disable_dropout(model) -> None:
+    """No dropout anywhere in `model`, in train mode too: RL's importance ratio compares logprobs of the
+    same weights from different forwards (sampler, old policy, trainer), which dropout would make
+    differ at random (TRL's GRPOTrainer does the same). Attention modules read their rate from an
+    attribute at call time, so attributes are zeroed as well as nn.Dropout layers and the config."""
+    import torch
+
+    for module in model.modules():
+        if isinstance(module, torch.nn.Dropout):
+            module.p = 0.0
+        for name in DROPOUT_ATTRIBUTES:
+            if isinstance(getattr(module, name, None), float):
+                setattr(module, name, 0.0)
+    for name in DROPOUT_ATTRIBUTES:
+        if isinstance(getattr(model.config, name, None), float):
+            setattr(model.config, name, 0.0)

@@ -25,9 +25,8 @@ from pydantic import Field
 from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
-from r1lab.config import Strict, build_config
+from r1lab.config import Strict
 from r1lab.models.corpus import Doc, corpus_settings, make_corpus
-from r1lab.models.loading import TINY_BASE_DIR
 from r1lab.models.templates import R1_ZERO_TEMPLATE
 from r1lab.rewards.signals import FLAG_RE, emergence_stats, has_check
 
@@ -432,27 +431,3 @@ def model_card(record: dict) -> str:
     lines += ["", "Load it with `AutoModelForCausalLM.from_pretrained(dir)` and `AutoTokenizer.from_pretrained(dir)`, "
               "or in r1lab as `--model tiny-base`.", ""]
     return "\n".join(lines)
-
-
-# --------------------------------------------------------------------------------------------- CLI
-def register(sub) -> None:
-    base = sub.add_parser("base", help="the embedded tiny base model")
-    base_sub = base.add_subparsers(dest="base_command", metavar="ACTION", required=True)
-    p = base_sub.add_parser("build", help="rebuild the tiny base model from its seed (corpus, tokenizer, "
-                            "pretraining)")
-    p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--out", default=str(TINY_BASE_DIR), help="output directory (default: the package's)")
-    p.add_argument("--steps", type=int, default=None, help="pretraining steps")
-    p.add_argument("--corpus-size", type=int, default=None, help="corpus documents")
-    p.add_argument("--eval-problems", type=int, default=None, help="held-out problems for the model card "
-                   "(0 skips the evaluation)")
-    p.add_argument("--threads", type=int, default=None, help="torch threads (the weights depend on it)")
-    p.set_defaults(run=run_build)
-
-
-def run_build(args) -> int:
-    explicit = {"seed": args.seed, "steps": args.steps, "corpus_size": args.corpus_size,
-                "eval_problems": args.eval_problems, "threads": args.threads}
-    cfg = build_config(BaseBuildConfig, {k: v for k, v in explicit.items() if v is not None}, "r1lab base build")
-    build(cfg, Path(args.out))
-    return 0

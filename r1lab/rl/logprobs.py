@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import torch
 
+from r1lab.generation.sampling import left_pad
+
 
 @dataclass
 class SequenceBatch:
@@ -26,22 +28,24 @@ class SequenceBatch:
     completion_mask: torch.Tensor  # [n, T] float, 1 on real completion tokens
 
 
-def build_batch(prompts: list[list[int]], completions: list[list[int]], pad_id: int) -> SequenceBatch:
-    n = len(prompts)
-    width_p = max(len(p) for p in prompts)
-    width_t = max(1, max(len(c) for c in completions))
-    input_ids = torch.full((n, width_p + width_t), pad_id, dtype=torch.long)
-    attention = torch.zeros((n, width_p + width_t), dtype=torch.long)
-    comp_mask = torch.zeros((n, width_t))
-    for i, (p, c) in enumerate(zip(prompts, completions)):
-        input_ids[i, width_p - len(p):width_p] = torch.tensor(p, dtype=torch.long)
-        attention[i, width_p - len(p):width_p] = 1
+def right_pad(seqs: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Completions [n, T] left-aligned, and their float mask [n, T] (1 on real tokens); T >= 1."""
+    ids = torch.full((len(seqs), max(1, max(len(c) for c in seqs))), pad_id, dtype=torch.long)
+    mask = torch.zeros(ids.shape)
+    for i, c in enumerate(seqs):
         if c:
-            input_ids[i, width_p:width_p + len(c)] = torch.tensor(c, dtype=torch.long)
-            attention[i, width_p:width_p + len(c)] = 1
-            comp_mask[i, :len(c)] = 1.0
+            ids[i, :len(c)] = torch.tensor(c, dtype=torch.long)
+            mask[i, :len(c)] = 1.0
+    return ids, mask
+
+
+def build_batch(prompts: list[list[int]], completions: list[list[int]], pad_id: int) -> SequenceBatch:
+    prompt_ids, prompt_mask = left_pad(prompts, pad_id)
+    completion_ids, comp_mask = right_pad(completions, pad_id)
+    input_ids = torch.cat([prompt_ids, completion_ids], dim=1)
+    attention = torch.cat([prompt_mask.long(), comp_mask.long()], dim=1)
     position_ids = (attention.cumsum(-1) - 1).clamp(min=0)
-    return SequenceBatch(input_ids, attention, position_ids, input_ids[:, width_p:], comp_mask)
+    return SequenceBatch(input_ids, attention, position_ids, completion_ids, comp_mask)
 
 
 def completion_logprobs(
@@ -77,20 +81,8 @@ class SharedPromptBatch:
 def build_shared_batch(prompts: list[list[int]], completions: list[list[int]], pad_id: int) -> SharedPromptBatch:
     distinct: dict[tuple[int, ...], int] = {}
     prompt_of = torch.tensor([distinct.setdefault(tuple(p), len(distinct)) for p in prompts], dtype=torch.long)
-    unique = list(distinct)
-    width_p = max(len(p) for p in unique)
-    width_t = max(1, max(len(c) for c in completions))
-    prompt_ids = torch.full((len(unique), width_p), pad_id, dtype=torch.long)
-    prompt_mask = torch.zeros((len(unique), width_p), dtype=torch.bool)
-    for u, p in enumerate(unique):
-        prompt_ids[u, width_p - len(p):] = torch.tensor(p, dtype=torch.long)
-        prompt_mask[u, width_p - len(p):] = True
-    completion_ids = torch.full((len(prompts), width_t), pad_id, dtype=torch.long)
-    comp_mask = torch.zeros((len(prompts), width_t))
-    for i, c in enumerate(completions):
-        if c:
-            completion_ids[i, :len(c)] = torch.tensor(c, dtype=torch.long)
-            comp_mask[i, :len(c)] = 1.0
+    prompt_ids, prompt_mask = left_pad([list(p) for p in distinct], pad_id)
+    completion_ids, comp_mask = right_pad(completions, pad_id)
     return SharedPromptBatch(prompt_ids, prompt_mask, prompt_of, completion_ids, comp_mask)
 
 
@@ -152,5 +144,7 @@ def _chunked_logprobs(
 
 
 def _cache_arg(model) -> str:
-    """transformers 5 renamed the forward's `past_key_values` to `cache`."""
-    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+    """transformers 5 renamed the forward's `past_key_values` to `cache`. A peft model's forward takes
+    **kwargs: the wrapped model's forward says which."""
+    inner = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return "cache" if "cache" in inspect.signature(inner.forward).parameters else "past_key_values"

@@ -85,8 +85,14 @@ def policy_loss(
     clip_high: float,
     beta: float = 0.0,
     ref_logprobs: torch.Tensor | None = None,
+    token_weights: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, LossStats]:
+    """`token_weights` [N, T] (detached) scale the clipped surrogate only, not the KL term: the
+    importance weights that correct rollouts from another engine (r1lab.rl.correction; verl applies
+    them the same way)."""
     per_token, clipped = clipped_surrogate(logprobs, old_logprobs, advantages, clip_low, clip_high)
+    if token_weights is not None:
+        per_token = per_token * token_weights
     kl_value = 0.0
     if beta > 0:
         if ref_logprobs is None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import torch
 
+from r1lab.rl.correction import CorrectionLevel, CorrectionMethod, MismatchStats, rollout_correction
 from r1lab.rl.logprobs import (
     SequenceBatch,
     SharedPromptBatch,
@@ -47,9 +48,16 @@ class UpdateSettings:
     share_prompts: bool = True  # one forward per distinct prompt per micro-batch
     skip_zero_advantage: bool = True  # with beta = 0: no forward/backward for rows with no gradient
     # "bfloat16": forwards and backward under autocast (matmuls in bfloat16; weights, gradients and the
-    # optimizer stay float32). 1.3-1.8x faster forward + backward for SmolLM2-135M on this CPU
-    # (AVX512-BF16; benchmarks/NOTES.md), at bfloat16's ~3 significant digits in the logits.
+    # optimizer stay float32), at bfloat16's ~3 significant digits in the logits; faster where the CPU
+    # has bfloat16 matmul units (benchmarks/NOTES.md).
     precision: str = "float32"
+    # Rollouts from another engine (r1lab.rl.correction): "none" takes PPO's ratio against the
+    # sampler's logprobs (the old way, and what async workers' recomputed logprobs need); "tis"/"mis"
+    # take it against the trainer's own logprobs at the rollout weights and weight each token by the
+    # bounded trainer/sampler ratio. The mismatch statistics are logged either way.
+    correction: CorrectionMethod = "none"
+    correction_level: CorrectionLevel = "token"
+    correction_cap: float = 2.0
 
 
 def length_buckets(lengths: list[int], micro_batch_size: int) -> list[list[int]]:
@@ -111,24 +119,30 @@ def grpo_update(
         b.completion_mask *= weights[idx].unsqueeze(-1)
         batches.append((idx, b))
 
-    # Frozen forwards, once per batch: the behaviour policy (only when it will differ from the
-    # current one, i.e. mu > 1) and the reference (only when beta > 0). Rollouts sampled by older
-    # weights (async workers) bring their behaviour logprobs: PPO's ratio is then taken against the
-    # policy that actually sampled, and its clip bounds the off-policy step (Noukhovitch et al. 2024).
-    old_lp, ref_lp = {}, {}
+    # Frozen forwards, once per batch: the old policy (only when it will differ from the current one,
+    # i.e. mu > 1) and the reference (only when beta > 0). Rollouts from another sampler bring its
+    # logprobs: with correction "none", PPO's ratio is taken against them, and its clip bounds the
+    # off-policy step (Noukhovitch et al. 2024: the right thing for async workers, whose logprobs are
+    # the trainer's own function at older weights); with "tis"/"mis" the old policy stays the
+    # trainer's and the sampler's logprobs only enter the importance weights.
+    decoupled = behaviour_logprobs is not None and settings.correction != "none"
+    old_lp, beh_lp, ref_lp = {}, {}, {}
     with torch.no_grad():
         for k, (idx, b) in enumerate(batches):
             if behaviour_logprobs is not None:
-                old_lp[k] = torch.zeros_like(b.completion_mask)
+                beh_lp[k] = torch.zeros_like(b.completion_mask)
                 for row, i in enumerate(idx):
-                    old_lp[k][row, :len(behaviour_logprobs[i])] = torch.tensor(behaviour_logprobs[i])
-            elif settings.iterations > 1:
+                    beh_lp[k][row, :len(behaviour_logprobs[i])] = torch.tensor(behaviour_logprobs[i])
+                if not decoupled:
+                    old_lp[k] = beh_lp[k]
+            if k not in old_lp and settings.iterations > 1:
                 old_lp[k] = sequence_logprobs(model, b, settings.temperature, precision=settings.precision)[0]
             if settings.beta > 0:
                 ref_lp[k] = sequence_logprobs(ref_model, b, settings.temperature, precision=settings.precision)[0]
 
     totals = {"loss": 0.0, "clip_fraction": 0.0, "kl": 0.0, "ratio_mean": 0.0, "entropy": 0.0, "grad_norm": 0.0}
     counted_tokens = float(sum(b.completion_mask.sum() for _, b in batches))
+    corrections, mismatch = {}, MismatchStats()
     for iteration in range(settings.iterations):
         first = iteration == 0
         optimizer.zero_grad(set_to_none=True)
@@ -136,11 +150,17 @@ def grpo_update(
             logprobs, entropy = sequence_logprobs(model, b, settings.temperature, with_entropy=first,
                                                   precision=settings.precision)
             old = old_lp[k] if k in old_lp else logprobs.detach()
+            if first and k in beh_lp:  # the trainer's logprobs at the rollout weights vs the sampler's
+                rollout_weights = old if decoupled else logprobs.detach()
+                corrections[k] = rollout_correction(rollout_weights, beh_lp[k], b.completion_mask, settings.correction,
+                                                    settings.correction_level, settings.correction_cap)
+                mismatch = mismatch + corrections[k].stats
+            corr = corrections.get(k) if decoupled else None
             loss, stats = policy_loss(
-                logprobs, old, advantages[idx], b.completion_mask,
+                logprobs, old, advantages[idx], corr.mask if corr else b.completion_mask,
                 loss_type=settings.loss_type, denominator=denominator,
                 clip_low=settings.clip_low, clip_high=settings.clip_high,
-                beta=settings.beta, ref_logprobs=ref_lp.get(k),
+                beta=settings.beta, ref_logprobs=ref_lp.get(k), token_weights=corr.weights if corr else None,
             )
             loss.backward()
             if first:
@@ -163,6 +183,8 @@ def grpo_update(
         for key in ("clip_fraction", "kl", "ratio_mean", "entropy"):
             totals[key] = float("nan")
     totals["trained_fraction"] = len(rows) / max(1, len(prompts))
+    if behaviour_logprobs is not None:
+        totals |= mismatch.metrics()
     return totals
 
 

@@ -16,47 +16,45 @@ from pathlib import Path
 import torch
 from pydantic import Field
 
-from r1lab.config import Strict, load_config
-from r1lab.evaluation.metrics import mean_with_ci
-from r1lab.evaluation.runner import encode_prompts, evaluate_problems
+from r1lab.config import GeneratorKey, Strict, SystemPromptKey, TemplateKey, add_config_flags, load_config
+from r1lab.evaluation.runner import encode_prompts, evaluate_problems, summarize
 from r1lab.generation import make_generator
 from r1lab.models.loading import load_model
-from r1lab.models.templates import choose_template, stop_strings
-from r1lab.rewards import format_reward
+from r1lab.models.templates import answer_format, prompt_format, stop_strings
 from r1lab.rewards.language import language_mixing_rate, problem_language
 from r1lab.rewards.signals import reflection_words_per_1k
 from r1lab.tasks import load_task
 
 
 class CompareConfig(Strict):
-    models: dict[str, str] = Field(default_factory=dict)  # row name -> model (dir, hub id, tiny-base)
-    task: str = "demo"
-    problems: int = Field(64, ge=1)  # held-out problems
-    n: int = Field(4, ge=1)  # samples per problem
-    max_new_tokens: int = Field(96, ge=1)
-    temperature: float = Field(0.6, gt=0)
-    top_p: float = Field(0.95, gt=0, le=1)
-    template: str = "auto"
-    seed: int = 0
+    models: dict[str, str] = Field(default_factory=dict, description="row name -> model (directory, hub id, "
+                                   "tiny-base)")
+    task: str = Field("demo", description="demo, rg:<reasoning-gym dataset>, or a .jsonl/.parquet math problems "
+                      "file")
+    problems: int = Field(64, ge=1, description="held-out problems")
+    n: int = Field(4, ge=1, description="samples per problem")
+    max_new_tokens: int = Field(96, ge=1, description="longest completion, in tokens")
+    temperature: float = Field(0.6, gt=0, description="sampling temperature (R1's protocol: 0.6)")
+    top_p: float = Field(0.95, gt=0, le=1, description="nucleus sampling (R1's protocol: 0.95)")
+    template: TemplateKey = "auto"
+    system_prompt: SystemPromptKey = ""
+    generator: GeneratorKey = "auto"
+    seed: int = Field(0, description="sampling seed, the same for every model")
 
 
 def evaluate_model(model_path: str, cfg: CompareConfig, task, problems) -> dict:
     model, tokenizer = load_model(model_path)
     model.eval()
-    template = choose_template(cfg.template, tokenizer)
+    template = prompt_format(cfg.template, tokenizer, cfg.system_prompt)
     results = evaluate_problems(
-        make_generator("engine", model, tokenizer), task, problems, encode_prompts(tokenizer, task, problems, template),
+        make_generator(cfg.generator, model, tokenizer), task, problems, encode_prompts(tokenizer, task, problems, template),
         n=cfg.n, temperature=cfg.temperature, top_p=cfg.top_p, max_new_tokens=cfg.max_new_tokens,
         stop=stop_strings(template), seed=cfg.seed + 7919,
     )
     texts = [t for r in results for t in r.texts]
     targets = [problem_language(r.problem) for r in results for _ in r.texts]
-    lengths = [x for r in results for x in r.lengths]
-    pass1 = mean_with_ci([sum(r.correct) / len(r.correct) for r in results], seed=cfg.seed)
     return {
-        "pass@1": pass1["mean"], "pass@1_ci95": pass1["ci95"],
-        "response_length_mean": sum(lengths) / len(lengths),
-        "format_valid_rate": sum(format_reward(t) for t in texts) / len(texts),
+        **summarize(results, answer_format(template)),
         "language_mixing_rate": language_mixing_rate(texts, targets),
         "reflection_words_per_1k": reflection_words_per_1k(texts),
         "parameters": sum(p.numel() for p in model.parameters()),
@@ -64,7 +62,10 @@ def evaluate_model(model_path: str, cfg: CompareConfig, task, problems) -> dict:
     }
 
 
-def run_compare(cfg: CompareConfig, run_dir: Path, progress: bool = True) -> dict:
+Config = CompareConfig
+
+
+def run(cfg: CompareConfig, run_dir: Path, resume: bool = False, progress: bool = True) -> dict:
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     task = load_task(cfg.task)
@@ -79,6 +80,7 @@ def run_compare(cfg: CompareConfig, run_dir: Path, progress: bool = True) -> dic
     table = {"rows": rows, "task": cfg.task, "protocol": {k: getattr(cfg, k) for k in
                                                           ("problems", "n", "temperature", "top_p", "max_new_tokens", "seed")}}
     (run_dir / "table.json").write_text(json.dumps(table, indent=2) + "\n")
+    (run_dir / "summary.json").write_text(json.dumps(table, indent=2) + "\n")
     return table
 
 
@@ -86,24 +88,22 @@ def format_table(table: dict) -> str:
     lines = ["| model | held-out pass@1 [95% CI] | mean length | format-valid | language mixing |",
              "|---|---|---|---|---|"]
     for r in table["rows"]:
-        lo, hi = r["pass@1_ci95"] or (float("nan"), float("nan"))
-        lines.append(f"| {r['model']} | {r['pass@1']:.3f} [{lo:.3f}, {hi:.3f}] | {r['response_length_mean']:.1f} | "
-                     f"{r['format_valid_rate']:.3f} | {r['language_mixing_rate']:.3f} |")
+        lines.append(f"| {r['model']} | {r['pass@1']:.3f} [{r['pass@1_ci95'][0]:.3f}, {r['pass@1_ci95'][1]:.3f}] | "
+                     f"{r['response_length_mean']:.1f} | {r['format_rate']:.3f} | {r['language_mixing_rate']:.3f} |")
     return "\n".join(lines)
 
 
-def register(sub) -> None:
-    p = sub.add_parser("compare", help="evaluate several models side by side on held-out problems (one table)")
+def add_arguments(p) -> None:
+    """The flags of `r1lab compare` (the CLI made the parser)."""
     p.add_argument("models", nargs="*", metavar="NAME=MODEL", help="row name and model dir / id")
     p.add_argument("--task", help="demo, rg:<dataset>, or a math problems file")
     p.add_argument("--out", required=True, help="run directory; the table goes to OUT/table.json")
-    p.add_argument("--config", help="YAML config file")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    add_config_flags(p)
     p.set_defaults(run=_run)
 
 
 def _run(args) -> int:
     models = dict(m.split("=", 1) if "=" in m else (m, m) for m in args.models) or None
     cfg = load_config(CompareConfig, args.config, args.overrides, task=args.task, models=models)
-    print(format_table(run_compare(cfg, Path(args.out))))
+    print(format_table(run(cfg, Path(args.out))))
     return 0

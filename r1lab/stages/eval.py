@@ -16,66 +16,81 @@ import json
 import re
 import time
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
-from r1lab.config import Strict, build_config
+from r1lab.config import GeneratorKey, Strict, SystemPromptKey, TemplateKey, add_config_flags, load_config
+from r1lab.data.io import iter_jsonl
+from r1lab.errors import UserError
 from r1lab.evaluation.benchmarks import default_data_dir, load_benchmark
 from r1lab.evaluation.runner import ProblemResult, encode_prompts, evaluate_problems, report
-from r1lab.types import Problem, Verdict
+from r1lab.models.templates import PromptFormat, answer_format
+from r1lab.types import Problem, Verdict, sample_record
 
 # Settings that change the samples: a rerun into the same OUT must match them (limit may grow).
-RESULT_KEYS = ("model", "benchmark", "n", "temperature", "top_p", "max_new_tokens", "template", "seed")
+RESULT_KEYS = ("model", "benchmark", "task_options", "n", "temperature", "top_p", "max_new_tokens", "template",
+               "system_prompt", "seed")
+# Keys an output directory from before they existed was made with.
+BEFORE_KEY = {"system_prompt": "", "task_options": {}}
 
 
 class EvalConfig(Strict):
-    model: str
-    benchmark: str  # gsm8k, math500, aime24, amc23, minerva, rg:<dataset>, or a .jsonl file
-    n: int = Field(64, ge=1)  # samples per problem
-    k: list[int] | None = None  # pass@k and cons@k; None: 1, 8, 64 up to n, and n; values above n are skipped
-    temperature: float = Field(0.6, ge=0)
-    top_p: float = Field(0.95, gt=0, le=1)
-    max_new_tokens: int = Field(1024, ge=1)
-    limit: int | None = Field(None, ge=1)  # the first N problems only
-    data_dir: str = ""  # empty: $R1LAB_DATA_DIR, else ../shared/benchmarks
-    out: str = ""  # empty: runs/eval/<model>-<benchmark>
-    template: Literal["auto", "chat", "r1_zero"] = "auto"
-    seed: int = 0
-    batch_prompts: int = Field(16, ge=1)  # prompts per generate() call (each with n samples)
-    dtype: Literal["float32", "bfloat16"] = "float32"
-    threads: int = Field(0, ge=0)  # torch intra-op threads; 0 = torch's default
-    # r1lab's engine (shared prompt prefill, finished rows dropped) or transformers' generate; both
-    # sample the same distribution, so a resumed run may switch.
-    generator: Literal["engine", "hf"] = "engine"
+    model: str = Field(description="HF model directory or hub id, or tiny-base / smollm2-135m")
+    benchmark: str = Field(description="gsm8k, math500, aime24, amc23, minerva, rg:<dataset>, or a .jsonl file")
+    n: int = Field(64, ge=1, description="samples per problem")
+    k: list[int] | None = Field(None, description="k of pass@k and cons@k; null: 1, 8, 64 up to n, and n "
+                                "(values above n are skipped)")
+    temperature: float = Field(0.6, ge=0, description="sampling temperature (R1's protocol: 0.6; 0 = greedy)")
+    top_p: float = Field(0.95, gt=0, le=1, description="nucleus sampling (R1's protocol: 0.95)")
+    max_new_tokens: int = Field(1024, ge=1, description="longest response, in tokens (truncated = wrong)")
+    limit: int | None = Field(None, ge=1, description="evaluate the first N problems only")
+    data_dir: str = Field("", description="local benchmark copies; empty: $R1LAB_DATA_DIR, else "
+                          "../shared/benchmarks when it exists, else the hub")
+    template: TemplateKey = "auto"
+    system_prompt: SystemPromptKey = ""
+    seed: int = Field(0, description="sampling seed")
+    batch_prompts: int = Field(16, ge=1, description="prompts per generate() call (each with n samples)")
+    dtype: Literal["float32", "bfloat16"] = Field("float32", description="dtype the model is loaded in")
+    threads: int = Field(0, ge=0, description="torch intra-op threads; 0 = torch's default")
+    # Both sample the same distribution, so a resumed run may switch.
+    generator: GeneratorKey = "auto"
+    task_options: dict[str, Any] = Field({}, description="options of a task benchmark (rg:<dataset> difficulty, "
+                                         "a file's columns), as training's task_options")
 
 
-def run_eval(cfg: EvalConfig) -> dict:
+Config = EvalConfig
+
+
+def run(cfg: EvalConfig, run_dir: Path, resume: bool = True, progress: bool = True) -> dict:
+    """Evaluate into run_dir. Finished problems already in run_dir/samples.jsonl are kept whatever
+    `resume` says: samples are only ever appended, and the settings must match (check_same_run)."""
     started = time.time()
-    out = Path(cfg.out or default_out(cfg))
+    out = Path(run_dir)
     out.mkdir(parents=True, exist_ok=True)
     task, problems = load_benchmark(cfg.benchmark, cfg.data_dir or default_data_dir(),
-                                    rg_problems=cfg.limit or 200, seed=cfg.seed)
+                                    rg_problems=cfg.limit or 200, seed=cfg.seed, task_options=cfg.task_options)
     problems = problems[: cfg.limit] if cfg.limit else problems
     check_same_run(out, cfg)
     done = restore(out / "samples.jsonl", cfg.n)
     todo = [p for p in problems if p.id not in done]
-    print(f"eval {cfg.benchmark}: {len(problems)} problems x {cfg.n} samples; "
+    say = print if progress else (lambda *a, **k: None)
+    say(f"eval {cfg.benchmark}: {len(problems)} problems x {cfg.n} samples; "
           f"{len(problems) - len(todo)} already done in {out}")
     if todo:
-        template = generate_missing(cfg, task, todo, out, done, total=len(problems))
+        template = generate_missing(cfg, task, todo, out, done, total=len(problems), say=say)
     else:
         template = resolved_template(cfg)
     results = [done[p.id] for p in problems]
     ks = cfg.k or default_ks(cfg.n)
-    metrics = report(results, ks, getattr(task, "equivalent", None), cfg.seed)
+    metrics = report(results, ks, task.equivalent, cfg.seed, answer_format=answer_format(template))
     summary = {"benchmark": cfg.benchmark, "model": cfg.model, **metrics,
-               "template": template, "temperature": cfg.temperature, "top_p": cfg.top_p,
+               "template": template.name, "temperature": cfg.temperature, "top_p": cfg.top_p,
                "max_new_tokens": cfg.max_new_tokens, "seed": cfg.seed,
                "generated_this_run": len(todo), "elapsed_s": round(time.time() - started, 1)}
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    print(markdown_table(summary))
-    print(f"wrote {out / 'summary.json'} and {out / 'samples.jsonl'}")
+    say(markdown_table(summary))
+    say(f"wrote {out / 'summary.json'} and {out / 'samples.jsonl'}")
     return summary
 
 
@@ -84,25 +99,26 @@ def default_ks(n: int) -> list[int]:
     return sorted({k for k in (1, 8, 64) if k <= n} | {n})
 
 
-def resolved_template(cfg: EvalConfig) -> str:
+def resolved_template(cfg: EvalConfig) -> PromptFormat:
     from r1lab.models.loading import load_tokenizer
-    from r1lab.models.templates import choose_template
+    from r1lab.models.templates import prompt_format
 
-    return choose_template(cfg.template, load_tokenizer(cfg.model))
+    return prompt_format(cfg.template, load_tokenizer(cfg.model), cfg.system_prompt)
 
 
-def generate_missing(cfg: EvalConfig, task, todo: list[Problem], out: Path, done: dict, total: int) -> str:
+def generate_missing(cfg: EvalConfig, task, todo: list[Problem], out: Path, done: dict, total: int,
+                     say=print) -> PromptFormat:
     """Sample and score the unfinished problems, appending each batch to samples.jsonl."""
     import torch
 
     from r1lab.generation import make_generator
     from r1lab.models.loading import load_model
-    from r1lab.models.templates import choose_template, stop_strings
+    from r1lab.models.templates import prompt_format, stop_strings
 
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     model, tokenizer = load_model(cfg.model, cfg.dtype)
-    template = choose_template(cfg.template, tokenizer)
+    template = prompt_format(cfg.template, tokenizer, cfg.system_prompt)
     generator = make_generator(cfg.generator, model, tokenizer)
     prompt_ids = encode_prompts(tokenizer, task, todo, template)
 
@@ -112,8 +128,8 @@ def generate_missing(cfg: EvalConfig, task, todo: list[Problem], out: Path, done
                 for row in sample_rows(r):
                     f.write(json.dumps(row) + "\n")
                 done[r.problem.id] = r
-        so_far = [sum(r.correct) / len(r.correct) for r in done.values()]
-        print(f"  {len(done)}/{total} problems, pass@1 so far {100 * sum(so_far) / len(so_far):.1f}%", flush=True)
+        so_far = [r.pass1 for r in done.values()]
+        say(f"  {len(done)}/{total} problems, pass@1 so far {100 * sum(so_far) / len(so_far):.1f}%", flush=True)
 
     evaluate_problems(generator, task, todo, prompt_ids, n=cfg.n, temperature=cfg.temperature,
                       top_p=cfg.top_p, max_new_tokens=cfg.max_new_tokens, stop=stop_strings(template),
@@ -127,12 +143,8 @@ def generate_missing(cfg: EvalConfig, task, todo: list[Problem], out: Path, done
 
 
 def sample_rows(r: ProblemResult) -> list[dict]:
-    return [
-        {"problem_id": r.problem.id, "sample": i, "gold": str(r.problem.answer), "response": text,
-         "extracted": v.extracted, "status": v.status, "correct": v.correct, "score": v.score,
-         "reason": v.reason, "tokens": length, "finish_reason": finish}
-        for i, (text, v, length, finish) in enumerate(zip(r.texts, r.verdicts, r.lengths, r.finish_reasons))
-    ]
+    return [sample_record(r.problem, text, length, finish, v, sample=i)
+            for i, (text, v, length, finish) in enumerate(zip(r.texts, r.verdicts, r.lengths, r.finish_reasons))]
 
 
 def restore(path: Path, n: int) -> dict[str, ProblemResult]:
@@ -141,14 +153,9 @@ def restore(path: Path, n: int) -> dict[str, ProblemResult]:
     if not path.is_file():
         return {}
     groups: dict[str, list[dict]] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            groups.setdefault(row["problem_id"], []).append(row)
-        except (json.JSONDecodeError, KeyError, TypeError):
-            continue  # a line cut by an interruption: its problem is redone
+    for line in iter_jsonl(path):
+        if line.error is None and "problem_id" in line.value:  # a cut line's problem is redone
+            groups.setdefault(line.value["problem_id"], []).append(line.value)
     finished = {pid: rows for pid, rows in groups.items() if sorted(r["sample"] for r in rows) == list(range(n))}
     with open(path, "w", encoding="utf-8") as f:
         for rows in finished.values():
@@ -159,7 +166,7 @@ def restore(path: Path, n: int) -> dict[str, ProblemResult]:
 
 def _result_from_rows(pid: str, rows: list[dict]) -> ProblemResult:
     rows = sorted(rows, key=lambda r: r["sample"])
-    problem = Problem(id=pid, question="", answer=rows[0]["gold"])
+    problem = Problem(id=pid, question=rows[0].get("question", ""), answer=rows[0]["gold"])
     return ProblemResult(
         problem=problem,
         texts=[r["response"] for r in rows],
@@ -171,13 +178,11 @@ def _result_from_rows(pid: str, rows: list[dict]) -> ProblemResult:
 
 def check_same_run(out: Path, cfg: EvalConfig) -> None:
     """Refuse to mix samples of different settings in one OUT directory."""
-    from r1lab.errors import UserError
-
     path = out / "eval_config.json"
     mine = {k: getattr(cfg, k) for k in RESULT_KEYS}
     if path.is_file():
         theirs = json.loads(path.read_text())
-        differ = [k for k in RESULT_KEYS if theirs.get(k) != mine[k]]
+        differ = [k for k in RESULT_KEYS if theirs.get(k, BEFORE_KEY.get(k)) != mine[k]]
         if differ:
             raise UserError(f"{out} holds samples made with different settings ({', '.join(differ)}); "
                             "use another --out or delete it")
@@ -215,6 +220,8 @@ def markdown_table(s: dict) -> str:
               f"p90 {length['p90']:.0f}, max {length['max']}; truncated {100 * length['truncated_rate']:.1f}%",
               f"verdicts: {verdicts['correct']} correct, {verdicts['incorrect']} incorrect, "
               f"{verdicts['unverifiable']} unverifiable; {verdicts['no_answer']} samples gave no answer"]
+    if "format_rate" in s:
+        lines.append(f"format-valid: {100 * s['format_rate']:.1f}% of samples")
     if s.get("skipped_k"):
         lines.append(f"skipped k > n: {', '.join(map(str, s['skipped_k']))}")
     return "\n".join(lines)
@@ -235,12 +242,12 @@ def _ks(text: str) -> list[int]:
     return ks
 
 
-def register(sub) -> None:
-    p = sub.add_parser("eval", help="evaluate a model on a benchmark: pass@1, pass@k, cons@k with 95%% CIs")
-    p.add_argument("--model", required=True, help="HF model dir or hub id, or tiny-base / smollm2-135m")
-    p.add_argument("--benchmark", required=True,
+def add_arguments(p) -> None:
+    """The flags of `r1lab eval` (the CLI made the parser)."""
+    p.add_argument("--model", help="HF model dir or hub id, or tiny-base / smollm2-135m (required)")
+    p.add_argument("--benchmark",
                    help="gsm8k, math500, aime24, amc23, minerva, rg:<dataset>, or a .jsonl file with "
-                   "question/answer fields")
+                   "question/answer fields (required)")
     p.add_argument("--n", type=int, help="samples per problem (default 64)")
     p.add_argument("--k", type=_ks, help="comma-separated k for pass@k and cons@k (default 1,8,64 where "
                    "k <= n, and n)")
@@ -252,18 +259,21 @@ def register(sub) -> None:
                    help="benchmark folder laid out like shared/benchmarks (default $R1LAB_DATA_DIR, "
                    "else ../shared/benchmarks)")
     p.add_argument("--out", help="output directory (default runs/eval/<model>-<benchmark>)")
-    p.add_argument("--template", choices=["auto", "chat", "r1_zero"],
-                   help="auto: the chat template when the tokenizer has one, else R1-Zero's")
+    p.add_argument("--template", help="auto (the chat template when the tokenizer has one, else R1-Zero's), "
+                   "chat, r1_zero, or a .jinja template file")
+    p.add_argument("--system-prompt", dest="system_prompt", help="system message of every prompt")
     p.add_argument("--seed", type=int)
     p.add_argument("--batch-prompts", type=int, dest="batch_prompts", help="prompts per generate call (default 16)")
     p.add_argument("--dtype", choices=["float32", "bfloat16"])
     p.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
-    p.add_argument("--generator", choices=["engine", "hf"],
-                   help="engine (r1lab's, default) or hf (transformers' generate, the reference)")
+    p.add_argument("--generator", choices=["auto", "engine", "vllm", "hf"],
+                   help="auto (default), engine (r1lab's), vllm, or hf (transformers' generate, the reference)")
+    add_config_flags(p, "YAML config file (flags win over it)")
     p.set_defaults(run=_run)
 
 
 def _run(args) -> int:
     fields = {k: getattr(args, k) for k in EvalConfig.model_fields if getattr(args, k, None) is not None}
-    run_eval(build_config(EvalConfig, fields, source="r1lab eval"))
+    cfg = load_config(EvalConfig, args.config, args.overrides, **fields)
+    run(cfg, Path(args.out or default_out(cfg)))
     return 0

@@ -1,5 +1,5 @@
 """`r1lab report RUN [RUN ...] [--out FILE.html]`: one self-contained HTML page for training runs
-and/or `r1lab eval` output directories, readable offline in any browser (r1lab/tracking/report.py)."""
+and/or `r1lab eval` output directories, readable offline in any browser (r1lab/tracking/report/)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ def default_out(paths: list[str]) -> Path:
     return Path(paths[0]) / "report.html" if len(paths) == 1 else Path("report.html")
 
 
-def register(sub) -> None:
-    p = sub.add_parser("report", help="HTML report of runs and evals: curves, config diff, completions browser")
+def add_arguments(p) -> None:
+    """The flags of `r1lab report` (the CLI made the parser)."""
     p.add_argument("paths", nargs="+", metavar="RUN",
                    help="run directories (with metrics.jsonl) and/or eval output directories (with summary.json)")
     p.add_argument("--out", help="HTML file to write (default RUN/report.html, or ./report.html for several)")
@@ -26,16 +26,12 @@ def register(sub) -> None:
 
 def _run(args) -> int:
     from r1lab.errors import UserError
-    from r1lab.tracking.report import DEFAULT_SAMPLE_BUDGET_MB, write_report
+    from r1lab.tracking.report import DEFAULT_SAMPLE_BUDGET_MB, write_report  # plotly loads only here
 
-    out = Path(args.out) if args.out else default_out(args.paths)
     budget = args.sample_mb if args.sample_mb is not None else DEFAULT_SAMPLE_BUDGET_MB
     if budget <= 0:
         raise UserError(f"--sample-mb must be > 0, got {budget}")
-    try:
-        path = write_report(args.paths, out, sample_budget_mb=budget, bundle=args.plotly)
-    except UserError as err:
-        raise UserError(str(err)) from None
-    size_mb = path.stat().st_size / 1e6
-    print(f"report: {path} ({size_mb:.1f} MB; open it in any browser, no network needed)")
+    path = write_report(args.paths, Path(args.out) if args.out else default_out(args.paths),
+                        sample_budget_mb=budget, bundle=args.plotly)
+    print(f"report: {path} ({path.stat().st_size / 1e6:.1f} MB; open it in any browser, no network needed)")
     return 0

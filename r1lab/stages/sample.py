@@ -2,7 +2,7 @@
 
 Reads top to bottom: problems from the task -> prompts (optionally after few-shot examples) -> n
 samples each -> the task's verifier -> readability filters -> per-prompt dedup, preference and cap ->
-RUN/data.jsonl (chat messages with provenance) and RUN/stats.json (why samples were rejected).
+RUN/data.jsonl (chat messages with provenance) and RUN/summary.json (counts, and why samples were rejected).
 
 DeepSeek-R1 uses this twice (DeepSeek-AI 2025, sections 2.3.1 and 2.3.3): to build the cold-start
 set from R1-Zero outputs ("readable", few-shot prompted, post-processed by people), and after
@@ -26,7 +26,7 @@ from typing import Literal
 import torch
 from pydantic import Field
 
-from r1lab.config import Strict, dump_yaml, load_config
+from r1lab.config import GeneratorKey, Strict, add_config_flags, dump_yaml, load_config
 from r1lab.data.io import SFTExample, read_sft, write_sft
 from r1lab.generation import SamplingParams, make_generator
 from r1lab.models.loading import load_model
@@ -40,33 +40,39 @@ WORD_RE = re.compile(r"\S+")
 
 
 class FilterSection(Strict):
-    require_verified: bool = True  # the task's verifier must accept the answer
-    require_format: bool = True  # exactly one non-empty think block, then one answer block
-    max_language_mixing: float = Field(0.0, ge=0, le=1)  # most share of reasoning words not in the target
-    min_tokens: int = Field(1, ge=0)
-    max_tokens: int = Field(0, ge=0)  # 0 = no bound but max_new_tokens (truncated samples always go)
-    ngram: int = Field(4, ge=1)  # repetition loop: a word n-gram occurring more than max_repeats times
-    max_repeats: int = Field(3, ge=1)
+    require_verified: bool = Field(True, description="the task's verifier must accept the answer")
+    require_format: bool = Field(True, description="exactly one non-empty think block, then one answer block")
+    max_language_mixing: float = Field(0.0, ge=0, le=1, description="largest share of reasoning words not in "
+                                       "the prompt's language")
+    min_tokens: int = Field(1, ge=0, description="shortest completion kept, in tokens")
+    max_tokens: int = Field(0, ge=0, description="longest completion kept; 0 = no bound but max_new_tokens "
+                            "(truncated samples always go)")
+    ngram: int = Field(4, ge=1, description="repetition loop: a word n-gram of this length occurring more than "
+                       "max_repeats times")
+    max_repeats: int = Field(3, ge=1, description="occurrences of one n-gram that make a repetition loop")
 
 
 class SampleConfig(Strict):
-    model: str = "tiny-base"
-    task: str = "demo"
-    split: Literal["train", "test"] = "train"
-    problems: int = Field(64, ge=1)
-    n: int = Field(8, ge=1)  # samples per prompt
-    max_new_tokens: int = Field(96, ge=1)
-    temperature: float = Field(1.0, gt=0)
-    top_p: float = Field(1.0, gt=0, le=1)
-    template: Literal["auto", "r1_zero", "chat"] = "auto"
-    filters: FilterSection = FilterSection()
-    max_per_prompt: int = Field(1, ge=1)  # cap after dedup
-    prefer: Literal["random", "longest", "shortest"] = "random"  # which survivors fill the cap
-    few_shot: int = Field(0, ge=0)  # examples from few_shot_data shown before each prompt
-    few_shot_data: str = ""  # SFT jsonl (e.g. a hand-checked seed set)
-    batch_prompts: int = Field(16, ge=1)
-    seed: int = 0
-    threads: int = Field(0, ge=0)
+    model: str = Field("tiny-base", description="HF model directory or hub id, or tiny-base / smollm2-135m")
+    task: str = Field("demo", description="demo, rg:<reasoning-gym dataset>, or a .jsonl/.parquet math problems "
+                      "file")
+    split: Literal["train", "test"] = Field("train", description="which split of the task to prompt with")
+    problems: int = Field(64, ge=1, description="prompts drawn from the split")
+    n: int = Field(8, ge=1, description="samples per prompt")
+    max_new_tokens: int = Field(96, ge=1, description="longest completion, in tokens")
+    temperature: float = Field(1.0, gt=0, description="sampling temperature")
+    top_p: float = Field(1.0, gt=0, le=1, description="nucleus sampling")
+    template: Literal["auto", "r1_zero", "chat"] = Field("auto", description="auto: r1_zero for base models, "
+                                                         "the model's chat template otherwise")
+    filters: FilterSection = Field(default_factory=FilterSection, description="what a kept sample must pass")
+    max_per_prompt: int = Field(1, ge=1, description="samples kept per prompt, after dedup")
+    prefer: Literal["random", "longest", "shortest"] = Field("random", description="which survivors fill the cap")
+    few_shot: int = Field(0, ge=0, description="examples from few_shot_data shown before each prompt")
+    few_shot_data: str = Field("", description="SFT jsonl of examples (e.g. a hand-checked seed set)")
+    generator: GeneratorKey = "auto"
+    batch_prompts: int = Field(16, ge=1, description="prompts per generate() call")
+    seed: int = Field(0, description="seed of the problem draw and sampling")
+    threads: int = Field(0, ge=0, description="torch intra-op threads; 0 = torch's default")
 
 
 # ----------------------------------------------------------------------------------------- filters
@@ -128,7 +134,10 @@ def _assistant(ex: SFTExample) -> str:
 
 
 # ------------------------------------------------------------------------------------------- stage
-def run_sample(cfg: SampleConfig, run_dir: Path, progress: bool = True) -> dict:
+Config = SampleConfig
+
+
+def run(cfg: SampleConfig, run_dir: Path, resume: bool = False, progress: bool = True) -> dict:
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     dump_yaml(cfg, run_dir / "config.yaml")
@@ -139,7 +148,7 @@ def run_sample(cfg: SampleConfig, run_dir: Path, progress: bool = True) -> dict:
     model, tokenizer = load_model(cfg.model)
     model.eval()
     template = choose_template(cfg.template, tokenizer)
-    generator = make_generator("engine", model, tokenizer)
+    generator = make_generator(cfg.generator, model, tokenizer)
     shots = read_sft(cfg.few_shot_data)[:cfg.few_shot] if cfg.few_shot else []
     problems = task.problems(cfg.split, cfg.problems, cfg.seed)
     rng = random.Random(f"{cfg.seed}-sample")
@@ -178,26 +187,25 @@ def run_sample(cfg: SampleConfig, run_dir: Path, progress: bool = True) -> dict:
              "prompts_with_example": len({e.meta["prompt_id"] for e in examples}),
              "outcomes": dict(reasons), "verified_rate": 1 - reasons["unverified"] / total,
              "wall_s": time.perf_counter() - t0, "data": str(data_path)}
-    (run_dir / "stats.json").write_text(json.dumps(stats, indent=2) + "\n")
+    (run_dir / "summary.json").write_text(json.dumps(stats, indent=2) + "\n")
     return stats
 
 
-def register(sub) -> None:
-    p = sub.add_parser("sample", help="rejection sampling: keep verified, readable completions as SFT data")
+def add_arguments(p) -> None:
+    """The flags of `r1lab sample` (the CLI made the parser)."""
     p.add_argument("--model", help="HF model dir or hub id, or tiny-base")
     p.add_argument("--task", help="demo, rg:<dataset>, or a math problems file")
     p.add_argument("--out", required=True, help="run directory; the data goes to OUT/data.jsonl")
-    p.add_argument("--config", help="YAML config file")
     p.add_argument("--n", type=int, help="samples per prompt")
     p.add_argument("--problems", type=int, help="number of prompts")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    add_config_flags(p)
     p.set_defaults(run=_run)
 
 
 def _run(args) -> int:
     cfg = load_config(SampleConfig, args.config, args.overrides, model=args.model, task=args.task, n=args.n,
                       problems=args.problems)
-    s = run_sample(cfg, Path(args.out))
+    s = run(cfg, Path(args.out))
     print(f"done: {s['examples']} examples from {s['prompts_with_example']}/{s['prompts']} prompts "
           f"(outcomes {s['outcomes']}); data in {s['data']}")
     return 0

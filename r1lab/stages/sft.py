@@ -18,6 +18,7 @@ cross example boundaries (no per-example masks on CPU); bucketing (the default) 
 from __future__ import annotations
 
 import random
+import sys
 import time
 from pathlib import Path
 from typing import Literal
@@ -26,40 +27,39 @@ import torch
 from pydantic import Field, field_validator
 from tqdm import tqdm
 
-from r1lab.config import Strict, dump_yaml, load_config
+from r1lab.config import LoraSection, Strict, add_config_flags, dump_yaml, load_config
 from r1lab.data.io import SFTExample, read_sft
 from r1lab.errors import ConfigError
+from r1lab.models.card import write_model_card
 from r1lab.models.loading import load_model
+from r1lab.models.lora import apply_lora
 from r1lab.models.templates import R1_ZERO_TEMPLATE, choose_template
 from r1lab.tracking.run_log import RunLog
 
 IGNORE = -100
 
 
-class LoraSection(Strict):
-    enabled: bool = False
-    r: int = Field(8, ge=1)
-    alpha: float = Field(16.0, gt=0)
-    dropout: float = Field(0.0, ge=0, lt=1)
-    target_modules: list[str] = ["q_proj", "k_proj", "v_proj", "o_proj"]
-
-
 class SFTConfig(Strict):
-    model: str = "tiny-base"
-    data: list[str] = Field(default_factory=list)  # one or more SFT jsonl files
-    template: Literal["auto", "r1_zero", "chat"] = "auto"
-    dtype: Literal["float32", "bfloat16"] = "float32"
-    epochs: int = Field(2, ge=1)
-    batch_size: int = Field(16, ge=1)  # sequences (or packed blocks) per optimizer step
-    batching: Literal["bucket", "pack", "shuffle"] = "bucket"
-    max_length: int = Field(512, ge=8)  # longer examples are dropped (and counted); pack: block size
-    learning_rate: float = Field(1e-4, gt=0)
-    warmup_steps: int = Field(5, ge=0)
-    weight_decay: float = Field(0.0, ge=0)
-    max_grad_norm: float = Field(1.0, gt=0)
-    lora: LoraSection = LoraSection()
-    seed: int = 0
-    threads: int = Field(0, ge=0)
+    model: str = Field("tiny-base", description="HF model directory or hub id, or tiny-base / smollm2-135m")
+    data: list[str] = Field(default_factory=list, description="one or more SFT jsonl files (chat messages or "
+                            "prompt/completion; required)")
+    template: Literal["auto", "r1_zero", "chat"] = Field("auto", description="auto: the model's chat template if "
+                                                         "it has one, else the r1_zero frame")
+    dtype: Literal["float32", "bfloat16"] = Field("float32", description="dtype the model is loaded in")
+    epochs: int = Field(2, ge=1, description="passes over the data")
+    batch_size: int = Field(16, ge=1, description="sequences (or packed blocks) per optimizer step")
+    batching: Literal["bucket", "pack", "shuffle"] = Field("bucket", description="bucket: similar lengths "
+                                                           "together; pack: blocks of max_length; shuffle: plain")
+    max_length: int = Field(512, ge=8, description="longer examples are dropped (and counted); pack: the block "
+                            "size")
+    learning_rate: float = Field(1e-4, gt=0, description="AdamW learning rate (peak, after warm-up)")
+    warmup_steps: int = Field(5, ge=0, description="linear warm-up steps, then linear decay to 0")
+    weight_decay: float = Field(0.0, ge=0, description="AdamW weight decay")
+    max_grad_norm: float = Field(1.0, gt=0, description="gradient clipping norm")
+    lora: LoraSection = Field(default_factory=LoraSection, description="LoRA adapters instead of full "
+                              "fine-tuning (merged at save)")
+    seed: int = Field(0, description="seed of the order and initialisation")
+    threads: int = Field(0, ge=0, description="torch intra-op threads; 0 = torch's default")
 
     @field_validator("data", mode="before")
     @classmethod
@@ -144,16 +144,10 @@ def collate(batch: list[tuple[list[int], list[int]]], pad_id: int) -> dict[str, 
 
 
 # ------------------------------------------------------------------------------------------- train
-def apply_lora(model, lora: LoraSection):
-    try:
-        from peft import LoraConfig, get_peft_model
-    except ImportError:
-        raise ConfigError("lora.enabled needs peft: pip install 'r1lab[lora]'") from None
-    return get_peft_model(model, LoraConfig(r=lora.r, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
-                                            target_modules=lora.target_modules, task_type="CAUSAL_LM"))
+Config = SFTConfig
 
 
-def run_sft(cfg: SFTConfig, run_dir: Path, progress: bool = True) -> dict:
+def run(cfg: SFTConfig, run_dir: Path, resume: bool = False, progress: bool = True) -> dict:
     if not cfg.data:
         raise ConfigError("sft: config key 'data' is required (one or more SFT jsonl files)")
     run_dir = Path(run_dir)
@@ -178,8 +172,14 @@ def run_sft(cfg: SFTConfig, run_dir: Path, progress: bool = True) -> dict:
     optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
     steps_per_epoch = len(make_batches(seqs, cfg, 0))
     total = steps_per_epoch * cfg.epochs
+    warmup = cfg.warmup_steps
+    if warmup >= total:  # the learning rate would never reach its value
+        warmup = total // 10
+        print(f"r1lab sft: warning: warmup_steps ({cfg.warmup_steps}) >= the {total} optimizer steps of this run "
+              f"({len(seqs)} examples, batch_size {cfg.batch_size}, {cfg.epochs} epochs); warming up over "
+              f"{warmup} steps instead", file=sys.stderr, flush=True)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(
-        (s + 1) / max(1, cfg.warmup_steps), max(0.0, (total - s) / max(1, total - cfg.warmup_steps))))
+        (s + 1) / max(1, warmup), max(0.0, (total - s) / max(1, total - warmup))))
 
     step, t0, losses = 0, time.perf_counter(), []
     bar = tqdm(total=total, desc="sft", disable=not progress, dynamic_ncols=True)
@@ -203,25 +203,32 @@ def run_sft(cfg: SFTConfig, run_dir: Path, progress: bool = True) -> dict:
     bar.close()
     if cfg.lora.enabled:
         model = model.merge_and_unload()  # a plain HF checkpoint, loadable without peft
-    out = run_dir / "model"
+    out = run_dir / "final_model"
     model.save_pretrained(out, safe_serialization=True)
     tokenizer.save_pretrained(out)
     summary = {"examples": len(examples), "used": len(seqs), "dropped_too_long": len(encoded) - len(seqs),
                "steps": step, "loss_first": losses[0], "loss_last": sum(losses[-5:]) / len(losses[-5:]),
-               "wall_s": time.perf_counter() - t0, "model": str(out), "template": template}
+               "wall_s": time.perf_counter() - t0, "final_model": str(out), "template": template}
     log.write_summary(summary)
+    recipe = {"algorithm": "supervised fine-tuning, loss on assistant tokens", "epochs": cfg.epochs,
+              "optimizer steps": step, "batch_size": cfg.batch_size, "batching": cfg.batching,
+              "learning_rate": cfg.learning_rate, "template": template}
+    if cfg.lora.enabled:
+        recipe["LoRA (merged)"] = f"r {cfg.lora.r}, alpha {cfg.lora.alpha}, on {', '.join(cfg.lora.target_modules)}"
+    write_model_card(out, stage="sft", base_model=cfg.model, data=cfg.data, recipe=recipe, run_dir=run_dir,
+                     results=f"No held-out evaluation (training loss {summary['loss_first']:.3f} -> "
+                             f"{summary['loss_last']:.3f} over {len(seqs)} examples); run `r1lab eval` on it.")
     return summary
 
 
-def register(sub) -> None:
-    p = sub.add_parser("sft", help="supervised fine-tuning on chat or prompt/completion jsonl (assistant tokens)")
+def add_arguments(p) -> None:
+    """The flags of `r1lab sft` (the CLI made the parser)."""
     p.add_argument("--model", help="HF model dir or hub id, or tiny-base")
     p.add_argument("--data", action="append", help="SFT jsonl file (repeatable)")
-    p.add_argument("--out", required=True, help="run directory; the model goes to OUT/model")
-    p.add_argument("--config", help="YAML config file")
+    p.add_argument("--out", required=True, help="run directory; the model goes to OUT/final_model")
     p.add_argument("--epochs", type=int)
     p.add_argument("--lora", action="store_true", default=None, help="train LoRA adapters (merged at save)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    add_config_flags(p)
     p.set_defaults(run=_run)
 
 
@@ -229,8 +236,8 @@ def _run(args) -> int:
     cfg = load_config(SFTConfig, args.config, args.overrides, model=args.model, data=args.data, epochs=args.epochs)
     if args.lora:
         cfg.lora.enabled = True
-    s = run_sft(cfg, Path(args.out))
+    s = run(cfg, Path(args.out))
     print(f"done: {s['used']} examples, {s['steps']} steps, loss {s['loss_first']:.3f} -> {s['loss_last']:.3f}; "
-          f"model in {s['model']}")
+          f"model in {s['final_model']}")
     return 0
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import random
 import re
 
+from r1lab.tasks import same_text, verify_each
 from r1lab.types import Problem, Verdict
 from r1lab.verify.extract import extract_answer
 
@@ -130,6 +131,12 @@ class DemoTask:
             return Verdict("incorrect", 0.0, answer, "answer is not an integer")
         ok = int(answer.rstrip(".")) == int(problem.answer)
         return Verdict("correct" if ok else "incorrect", float(ok), answer)
+
+    def verify_many(self, problems: list[Problem], responses: list[str]) -> list[Verdict]:
+        return verify_each(self, problems, responses)
+
+    def equivalent(self, a: str, b: str) -> bool:
+        return same_text(a, b)
 
 
 def make_task(spec: str, **options) -> DemoTask:

@@ -8,8 +8,9 @@ helpers are there), and the prompt also runs in the judge, so helpers the tests 
 HumanEval/32, `encode_cyclic` in /38) are the originals, not the model's.
 
 HumanEval has no training split: `problems("train", ...)` draws from the same 164 problems (and says
-so on stderr), because training on it makes its score meaningless. Options as for `code:` files:
-reward="fraction"|"binary", timeout_s, memory_mb, workers.
+so on stderr), because training on it makes its score meaningless. It is a CodeTask (the same
+verdicts as `code:` files: correct when every test passes, score the share passed); options:
+timeout_s, memory_mb, workers.
 """
 
 from __future__ import annotations
@@ -20,11 +21,10 @@ import json
 import sys
 
 from r1lab.errors import ConfigError
-from r1lab.tasks import seeded_draw
-from r1lab.tasks.code_file import CODE_INSTRUCTION, CodeVerifier, RewardMode
-from r1lab.types import Problem, Verdict
+from r1lab.tasks import Splits
+from r1lab.tasks.code_file import CodeTask, CodeVerifier, check_limits
+from r1lab.types import Problem
 from r1lab.verify.code import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S
-from r1lab.verify.code_extract import extract_code
 
 QUESTION = "Complete the following Python function.\n```python\n{prompt}```"
 
@@ -48,37 +48,23 @@ def to_problem(record: dict, timeout_s: float, memory_mb: int) -> Problem:
                    meta={"canonical_solution": record["canonical_solution"]})
 
 
-class HumanEvalTask:
-    name = "humaneval"
-    chat_instruction = CODE_INSTRUCTION
+class HumanEvalProblems:
+    """The benchmark in task order as the held-out split; training draws from the same problems."""
 
-    def __init__(self, verifier: CodeVerifier, timeout_s: float, memory_mb: int):
-        self.verifier = verifier
-        self.all = [to_problem(r, timeout_s, memory_mb) for r in load_records()]
+    def __init__(self, problems: list[Problem]):
+        self.all = problems
+        self.as_train = Splits("humaneval", problems, [], "HumanEval has only its 164 test problems")
 
-    def problems(self, split: str, n: int, seed: int) -> list[Problem]:
+    def draw(self, split: str, n: int, seed: int) -> list[Problem]:
         if split == "test":
             return self.all[:n]  # task order: the benchmark, or its first n problems
         print("r1lab: warning: HumanEval has no train split; training on its 164 test problems",
               file=sys.stderr)
-        return seeded_draw(self.all, split, n, seed, self.name)
-
-    def prompt(self, problem: Problem) -> str:
-        return problem.question
-
-    def extract(self, response: str) -> str | None:
-        return extract_code(response)
-
-    def verify(self, problem: Problem, response: str) -> Verdict:
-        return self.verifier.verify_many([problem], [response])[0]
-
-    def verify_many(self, problems: list[Problem], responses: list[str]) -> list[Verdict]:
-        """Batch form of verify(): the sandboxes run `workers` at a time."""
-        return self.verifier.verify_many(problems, responses)
+        return self.as_train.draw(split, n, seed)
 
 
-def make_task(spec: str = "humaneval", reward: RewardMode = "fraction", timeout_s: float = DEFAULT_TIMEOUT_S,
-              memory_mb: int = DEFAULT_MEMORY_MB, workers: int | None = None) -> HumanEvalTask:
-    if reward not in ("fraction", "binary"):
-        raise ConfigError(f"humaneval option reward must be 'fraction' or 'binary', got {reward!r}")
-    return HumanEvalTask(CodeVerifier(reward, workers), timeout_s, memory_mb)
+def make_task(spec: str = "humaneval", timeout_s: float = DEFAULT_TIMEOUT_S, memory_mb: int = DEFAULT_MEMORY_MB,
+              workers: int | None = None) -> CodeTask:
+    check_limits(spec, timeout_s, memory_mb, workers)
+    problems = [to_problem(r, timeout_s, memory_mb) for r in load_records()]
+    return CodeTask("humaneval", HumanEvalProblems(problems), CodeVerifier(workers))

@@ -3,7 +3,8 @@
 RUN/metrics.jsonl  one JSON object per training step (and eval rows, marked "eval/...")
 RUN/samples.jsonl  a bounded sample of completions per step, for reading what the model says
 RUN/summary.json   the run's headline numbers
-On resume, rows past the checkpoint's step are dropped first so no step is logged twice.
+On resume, rows past the checkpoint's step are dropped first so no step is logged twice, and a last
+line cut short by a crash mid-write is dropped with them.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ import json
 import math
 from pathlib import Path
 from typing import Any
+
+from r1lab.data.io import read_jsonl
+from r1lab.errors import UserError
 
 
 def _clean(value: Any) -> Any:
@@ -23,7 +27,13 @@ def _clean(value: Any) -> Any:
 class RunLog:
     def __init__(self, run_dir: Path):
         self.dir = Path(run_dir)
-        self.dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            probe = self.dir / ".r1lab-write-check"
+            probe.touch()
+            probe.unlink()
+        except OSError as err:  # checked before any model is loaded, so a bad --out costs nothing
+            raise UserError(f"cannot write the run directory {self.dir}: {err.strerror or err}") from None
         self.metrics_path = self.dir / "metrics.jsonl"
         self.samples_path = self.dir / "samples.jsonl"
 
@@ -32,8 +42,8 @@ class RunLog:
         for path in (self.metrics_path, self.samples_path):
             if not path.exists():
                 continue
-            kept = [line for line in path.read_text().splitlines() if line and json.loads(line)["step"] <= step]
-            path.write_text("".join(line + "\n" for line in kept))
+            kept = [row for row in read_jsonl(path, cut_tail=True) if row.get("step", 0) <= step]
+            path.write_text("".join(json.dumps(row) + "\n" for row in kept))
 
     def log_metrics(self, row: dict[str, Any]) -> None:
         with self.metrics_path.open("a") as f:
@@ -50,6 +60,4 @@ class RunLog:
         (self.dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
 
     def read_metrics(self) -> list[dict[str, Any]]:
-        if not self.metrics_path.exists():
-            return []
-        return [json.loads(line) for line in self.metrics_path.read_text().splitlines() if line]
+        return read_jsonl(self.metrics_path, cut_tail=True, missing_ok=True)

@@ -1,4 +1,4 @@
-"""Judging untrusted Python programs against tests, and `r1lab verify code`.
+"""Judging untrusted Python programs against tests (`r1lab verify code` is in r1lab/verify/cli.py).
 
 Two test styles:
 - assert style (HumanEval, MBPP): `tests` is Python source whose assert statements are the tests
@@ -19,22 +19,18 @@ error (the harness could not judge: bad tests, a sandbox that would not start).
 
 from __future__ import annotations
 
-import argparse
 import functools
 import importlib.util
-import json
 import marshal
 import os
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from r1lab.errors import DataError
 from r1lab.verify import code_harness, sandbox
 
 Status = Literal["ok", "failed", "timeout", "memory", "crashed", "error"]
@@ -63,7 +59,7 @@ class CodeCase(BaseModel):
     prelude: str = ""
     timeout_s: float = Field(DEFAULT_TIMEOUT_S, gt=0, le=600)
     memory_mb: int = Field(DEFAULT_MEMORY_MB, ge=64, le=65536)
-    id: str | int | None = None  # carried for the user; not used
+    id: str | int | None = None  # not used in judging; `r1lab verify code` echoes it
 
 
 @dataclass
@@ -78,10 +74,6 @@ class CodeResult:
     def fraction(self) -> float:
         return self.passed_tests / self.total_tests if self.total_tests else 0.0
 
-
-def reward(result: CodeResult, mode: Literal["fraction", "binary"]) -> float:
-    """The accuracy reward: the fraction of tests passed, or 1 only when all passed."""
-    return result.fraction if mode == "fraction" else float(result.passed)
 
 
 def _result(status: Status, passed: int, total: int, detail: str) -> CodeResult:
@@ -154,9 +146,28 @@ def _assert_verdict(program: sandbox.Outcome, judge: sandbox.Outcome) -> CodeRes
             detail = f"the program printed more than the {program_limit_text()} output limit"
         elif program.cpu_exceeded or program.timed_out:
             status, detail = "timeout", "the program ran out of CPU time"
-        elif "MemoryError" in stderr:
+        elif program.memory_exceeded or "MemoryError" in stderr:
             status, detail = "memory", "the program ran out of memory"
-    return _result(status, passed, total, detail)
+    if status == "memory":
+        detail = f"{detail} ({memory_limit_text(program)})"
+    return _result(status, passed, total, detail + one_process_hint(detail))
+
+
+def memory_limit_text(outcome: sandbox.Outcome) -> str:
+    """The memory limit a program ran under, and how it covered its processes."""
+    return f"{outcome.memory_limit_mb} MiB, {sandbox.memory_cap()}"
+
+
+# What a program sees when the sandbox refuses it a thread or a process (RLIMIT_NPROC=1).
+REFUSED_TASK = ("can't start new thread", "BlockingIOError", "Resource temporarily unavailable")
+
+
+def one_process_hint(message: str) -> str:
+    """A note for a program that failed to start a thread or process in a one-process sandbox."""
+    if sandbox.memory_cap() == "single-process" and any(m in message for m in REFUSED_TASK):
+        return (" (this sandbox allows one process and no threads, so that the memory limit is the "
+                "program's total: no cgroup v2 is usable here)")
+    return ""
 
 
 def program_limit_text() -> str:
@@ -202,12 +213,12 @@ def _stdio_test_status(outcome: sandbox.Outcome, expected: str) -> tuple[Status,
         return "timeout", "time limit exceeded"
     if outcome.output_exceeded:
         return "crashed", f"printed more than the {program_limit_text()} output limit"
-    if "MemoryError" in stderr:
-        return "memory", "memory limit exceeded"
+    if outcome.memory_exceeded or "MemoryError" in stderr:
+        return "memory", f"memory limit exceeded ({memory_limit_text(outcome)})"
     if outcome.exit_code != 0:
         how = f"exit status {outcome.exit_code}" if outcome.signal is None else f"signal {outcome.signal}"
         last = stderr.strip().splitlines()[-1:] or [""]
-        return "crashed", f"runtime error ({how}) {last[0][:200]}".strip()
+        return "crashed", f"runtime error ({how}) {last[0][:200]}".strip() + one_process_hint(stderr)
     got = normalise_output(outcome.stdout.decode(errors="replace"))
     want = normalise_output(expected)
     if got == want:
@@ -232,71 +243,21 @@ def judge_case(case: CodeCase) -> CodeResult:
 def judge_cases(cases: list[CodeCase], workers: int | None = None) -> list[CodeResult]:
     """Judge many cases, `workers` at a time; results in the order of `cases`."""
     workers = max(1, workers or os.cpu_count() or 1)
-    sandbox.choose_mechanism()  # probe once, before the threads start
+    sandbox.memory_cap()  # probe the mechanism and the memory cap once, before the threads start
     if workers == 1 or len(cases) <= 1:
         return [judge_case(case) for case in cases]
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(judge_case, cases))
 
 
-def read_cases(path: Path, defaults: dict) -> list[CodeCase | str]:
-    """Parse a cases file; a bad line becomes an error message naming the file and line."""
-    cases: list[CodeCase | str] = []
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line)
-                if not isinstance(data, dict):
-                    raise ValueError("a line must be a JSON object")
-                cases.append(CodeCase(**{**defaults, **data}))
-            except (ValueError, ValidationError) as err:
-                cases.append(f"{path} line {number}: {_short(err)}")
-    return cases
-
-
-def _short(err: Exception) -> str:
-    if isinstance(err, ValidationError):
+def case_from_row(row: dict, defaults: dict) -> CodeCase | str:
+    """A case from one input row (`defaults` fill keys the row lacks), or why it is not one."""
+    try:
+        return CodeCase(**{**defaults, **row})
+    except ValidationError as err:
         return "; ".join(f"key '{'.'.join(map(str, e['loc']))}': {e['msg']}" for e in err.errors())
-    return str(err)
 
 
-# ----------------------------------------------------------------------------------------------- CLI
-def register_verify(kinds) -> None:
-    parser = kinds.add_parser(
-        "code", help="run programs against tests in the sandbox",
-        description="Judge untrusted Python programs. Each line of --file is a JSON object "
-                    '{"code", "tests", "entry_point"?, "timeout_s"?, "memory_mb"?}; each output line '
-                    '{"passed", "passed_tests", "total_tests", "status", "detail"}, in the same order.')
-    parser.add_argument("--file", required=True, type=Path, help="cases, one JSON object per line")
-    parser.add_argument("--out", type=Path, help="write results here instead of stdout")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="cases judged at once")
-    parser.add_argument("--timeout-s", type=float, help=f"default per case (default {DEFAULT_TIMEOUT_S})")
-    parser.add_argument("--memory-mb", type=int, help=f"default per case (default {DEFAULT_MEMORY_MB})")
-    parser.set_defaults(run=run_verify_code)
-
-
-def run_verify_code(args: argparse.Namespace) -> int:
-    if not args.file.is_file():
-        raise DataError(f"no such cases file: {args.file}")
-    if args.workers < 1:
-        raise ValueError("--workers must be at least 1")
-    defaults = {k: v for k, v in (("timeout_s", args.timeout_s), ("memory_mb", args.memory_mb)) if v}
-    entries = read_cases(args.file, defaults)
-    valid = [e for e in entries if isinstance(e, CodeCase)]
-    start = time.monotonic()
-    judged = iter(judge_cases(valid, args.workers))
-    results = [next(judged) if isinstance(e, CodeCase) else _result("error", 0, 0, e) for e in entries]
-    lines = "".join(json.dumps(asdict(r)) + "\n" for r in results)
-    if args.out:
-        args.out.write_text(lines)
-    else:
-        sys.stdout.write(lines)
-    bad = [e for e in entries if isinstance(e, str)]
-    for message in bad:
-        print(f"r1lab verify code: {message}", file=sys.stderr)
-    print(f"r1lab verify code: {sum(r.passed for r in results)}/{len(results)} cases passed in "
-          f"{time.monotonic() - start:.1f} s (sandbox: {sandbox.choose_mechanism()}, "
-          f"{args.workers} workers)", file=sys.stderr)
-    return 2 if bad else 0
+def error_result(detail: str) -> CodeResult:
+    """The result of a case that could not be judged (a bad input line)."""
+    return _result("error", 0, 0, detail)

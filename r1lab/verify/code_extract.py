@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from r1lab.verify.extract import ANSWER_RE, answer_region
+from r1lab.verify.extract import answer_region, tagged_answer
 
 FENCE = "```"
 PYTHON_TAGS = {"", "python", "python3", "py", "py3"}
@@ -38,9 +38,9 @@ def extract_code(response: str, entry_point: str | None = None) -> str | None:
     region = answer_region(response)
     if region is None:
         return None
-    tagged = ANSWER_RE.findall(region)
-    if tagged:
-        region = tagged[-1]
+    tagged = tagged_answer(region)
+    if tagged is not None:
+        region = tagged
     blocks = [b for b in fenced_blocks(region) if b.strip()]
     if entry_point:
         defining = re.compile(rf"^\s*(async\s+)?def\s+{re.escape(entry_point)}\s*\(", re.MULTILINE)
@@ -48,6 +48,6 @@ def extract_code(response: str, entry_point: str | None = None) -> str | None:
         blocks = preferred or blocks
     if blocks:
         return blocks[-1]
-    if tagged and "```" not in region and region.strip():
+    if tagged is not None and FENCE not in region and region.strip():
         return region.strip("\n")
     return None

@@ -1,16 +1,17 @@
-"""The two halves of assert-style judging. Standard library only: the sandboxes run this file's source
-with `python -I -S -c SOURCE MODE FD FD` and no r1lab installed.
+"""The two halves of assert-style judging. Standard library only: the sandboxes run this file, compiled
+(`python -I -S harness.pyc MODE FD FD`, see code.harness_bytecode), with no r1lab installed.
 
 Why two processes. A model trained with GRPO learns to fool a judge that lives in the same process as
 its program: `sys.exit(0)` before the asserts, an object whose `__eq__` always says True, a result
 marker written straight to the harness's file descriptor. So the program and the tests never share a
-process, a file system or a uid:
+process (nor, under bubblewrap as root, a file system or a uid):
 
 - `program` mode runs the untrusted code and then serves calls: it receives a function name and
   arguments, calls the function, and answers with the return value encoded as plain data.
-- `judge` mode runs the trusted test code. The function under test (and any other function of the
-  program the tests name) is a proxy that forwards the call and decodes the answer with the strict
-  codec below, so the tests only ever compare plain Python values built by the judge itself.
+- `judge` mode runs the trusted test code, with the real builtins. The function under test (and any
+  other function of the program the tests name, except builtins and the harness's own names) is a
+  proxy that forwards the call and decodes the answer with the strict codec below, so the tests only
+  ever compare plain Python values built by the judge itself.
 
 Whatever the program does (exit at any time, print, patch this runner, write forged answers to its
 pipe) it can at most send plain data back, which is exactly what a correct solution sends. It never
@@ -284,6 +285,21 @@ def prepare_tests(tests: str) -> dict:
     return {"script": ast.unparse(tree), "total": rewriter.count, "names": names, "calls_check": calls_check}
 
 
+# Names the program can never stand in for in the tests, whatever it defines: every builtin (a
+# program defining `abs` or `sorted` that returns 0 would otherwise pass `abs(f(x) - y) < 1e-6` with
+# any f) and the harness's own names.
+HARNESS_NAMES = frozenset({"__r1_check", "check", "__name__", "__builtins__"})
+
+
+def exported_names(program_names, test_names) -> set[str]:
+    """The functions of the program the tests may call by name: those the tests name, minus the
+    builtins and the harness's names. The entry point is added by the caller, and the prelude's own
+    definitions replace the program's afterwards."""
+    shielded = HARNESS_NAMES | set(dir(builtins))
+    return {name for name in set(program_names) & set(test_names)
+            if type(name) is str and name not in shielded and not name.startswith("__r1_")}
+
+
 def run_tests(job: dict, link: Link) -> dict:
     """Execute the prepared test script against the program behind `link`; returns the verdict."""
     total = job["total"]
@@ -321,7 +337,7 @@ def run_tests(job: dict, link: Link) -> dict:
         status = "memory" if loaded.get("memory") else "crashed"
         return verdict(status, False, f"the program failed to load: {loaded.get('error')}")
     namespace = {"__name__": "__tests__", "__builtins__": builtins, "__r1_check": check}
-    for name in set(loaded.get("names", [])) & set(job["names"]):
+    for name in exported_names(loaded.get("names", []), job["names"]):
         namespace[name] = Proxy(name, link)
     entry = job.get("entry_point")
     try:

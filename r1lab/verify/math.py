@@ -1,43 +1,25 @@
-"""Math answer equivalence: math-verify behind a pool of killable worker processes.
+"""Math answer checking behind a pool of killable worker processes, and the shared instance that
+training rewards and eval both use.
 
 Why workers: math-verify bounds its own work with `signal.alarm`, which only works on the main thread
 of the main interpreter; off it, a check either raises or (with the timeout disabled) can hang on an
-answer like 10^{10^{10^{10}}}. One framework silently scored a whole dataset as 0 because of this
-(../shared/GUIDE.md section 4). Here every check runs in a worker process with math-verify's own
-timeouts disabled; the parent gives each check a hard wall-clock deadline and kills (SIGKILL) and
-replaces a worker that overruns it. The caller always gets a `Verdict`, never an exception or a hang.
+answer like 10^{10^{10^{10}}}. One framework silently scored a whole dataset as 0 because of this (the
+project guide, section 4). Here every check runs in a worker process with math-verify's own timeouts
+disabled; the parent gives each check a hard wall-clock deadline and kills (SIGKILL) and replaces a
+worker that overruns it. The caller always gets a `Verdict`, never an exception or a hang.
 
 Verdicts are tri-state: "correct", "incorrect", or "unverifiable" (timeout, crashed worker, gold that
 does not parse), each with a reason, so that callers can count checker failures apart from wrong
-answers.
-
-What is compared: the gold answer (the text after GSM8K's `####`, else the last \\boxed{} of a worked
-solution, else the text itself) against the answer extracted from the response's answer region only
-(r1lab/verify/extract.py: <answer> tags, else the last \\boxed{} after the reasoning; never the last
-number). Guards against known math-verify false positives:
-  - tiny numbers: `1/2004!` vs `1/2006!` are "equal" to math-verify because it compares a chopped
-    15-digit difference (huggingface/Math-Verify issue #14). When math-verify says equal and both
-    sides are numbers, we re-check the relative difference at 40 digits: exact inputs must agree to
-    1e-25, inputs with a decimal point to 1e-4 (math-verify's 6-decimal rounding alone lets 1e-8 equal
-    2e-8).
-  - partial parses: `$4\\sqrt(2)$` parses as 4 when math-verify falls back to plain-expression
-    extraction on the part it understands (issue #41). We parse the answer as LaTeX only, accept the
-    plain-expression parser only when its match covers the whole answer, and first rewrite sloppy
-    notations the LaTeX parser misreads (√, sqrt(...), \\sqrt(...), unicode operators).
-  - answers only inside the thinking: extraction never looks there.
-  - expressions that evaluate to zoo/nan (`12:00`, a division by zero) are never compared as
-    numbers: both would be "zoo" and equal.
-Cheap exact paths run in the parent before any worker is involved: identical answers after
-meaning-preserving normalisation are correct, and two plain decimal numbers are compared exactly.
+answers. What counts as the same answer is r1lab/verify/math_equivalence.py; the answer comes from the
+response's answer region only (r1lab/verify/extract.py). The parent does only work linear in the
+response (extraction) and in MAX_ANSWER_CHARS (the exact fast paths) before a deadline applies.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
-import json
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -45,192 +27,21 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
-from fractions import Fraction
 from multiprocessing.connection import Connection
 from multiprocessing.connection import wait as wait_connections
 from pathlib import Path
 
 from r1lab.types import Verdict
-from r1lab.verify.extract import extract_answer, last_boxed
+from r1lab.verify.extract import extract_answer
+from r1lab.verify.math_equivalence import MAX_ANSWER_CHARS, gold_answer, judge, precheck
+
+__all__ = ["MathVerifier", "answers_equivalent", "gold_answer", "shared_verifier", "verify_math",
+           "verify_math_many"]
 
 DEFAULT_TIMEOUT_S = 5.0  # hard wall-clock deadline per check; real checks take milliseconds
 DEFAULT_MEMORY_MB = 4096  # address-space cap per worker, so 10^{10^{10}} fails fast instead of swapping
-MAX_ANSWER_CHARS = 10_000  # no benchmark answer comes near this; longer ones are not sent to sympy
 MAX_WORKERS = 4
 START_TIMEOUT_S = 120.0  # a cold worker imports sympy and math-verify (seconds on a busy machine)
-
-# ---------------------------------------------------------------------------------------------
-# Gold answers and the parent-side exact paths
-# ---------------------------------------------------------------------------------------------
-
-
-def gold_answer(gold) -> str | None:
-    """The answer inside a gold field: after GSM8K's last `####`, else a worked solution's last
-    \\boxed{}, else the text itself (numbers are printed without a spurious `.0`)."""
-    if isinstance(gold, float) and gold.is_integer():
-        gold = int(gold)
-    text = str(gold).strip()
-    if "####" in text:
-        text = text.rsplit("####", 1)[1].strip()
-    elif "\\boxed" in text or "\\fbox" in text:
-        boxed = last_boxed(text)
-        text = boxed.strip() if boxed is not None else text
-    return text or None
-
-
-_LEFT_RIGHT = re.compile(r"\\(left|right)(?![a-zA-Z])")
-_SPACING = re.compile(r"\\[,;:! ]|\\q?quad(?![a-zA-Z])|~")
-_TEXT_MACRO = re.compile(r"\\(text|mathrm|mbox|textbf|operatorname)\s*\{")
-
-
-def match_key(answer: str) -> str:
-    """A normal form that changes only presentation, never value: two answers with the same key are
-    the same answer. Whitespace is kept inside text macros, where it separates words."""
-    s = answer.strip().strip("$").strip()
-    s = s[:-1] if s.endswith(".") and not s.endswith("..") else s
-    s = _LEFT_RIGHT.sub("", s)
-    s = s.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac")
-    s = _SPACING.sub(" ", s)
-    if not _TEXT_MACRO.search(s):
-        s = re.sub(r"\s+", "", s)
-    return " ".join(s.split())
-
-
-_NUMBER = re.compile(r"[-+]?(\d+(\.\d*)?|\.\d+)")
-_THOUSANDS = re.compile(r"[-+]?\d{1,3}(,\d{3})+(\.\d+)?")
-
-
-def plain_number(answer: str) -> Fraction | None:
-    """The exact value of a plain decimal numeral (`18`, `-0.5`, `1,000`, `\\$18`), else None."""
-    s = answer.strip().strip("$").replace("{,}", ",").replace(" ", "")
-    if s.startswith("\\$"):
-        s = s[2:]
-    if s.endswith(".") and s[:-1].isdigit():
-        s = s[:-1]
-    if _THOUSANDS.fullmatch(s):
-        s = s.replace(",", "")
-    return Fraction(s) if _NUMBER.fullmatch(s) else None
-
-
-def precheck(gold: str | None, answer: str | None, max_chars: int = MAX_ANSWER_CHARS,
-             fast_paths: bool = True) -> Verdict | None:
-    """A verdict without sympy when one is certain; None when a worker must decide."""
-    if not gold:
-        return Verdict("unverifiable", 0.0, answer, "empty gold answer")
-    if answer is None:
-        return Verdict("incorrect", 0.0, None, "no answer in the answer region")
-    if len(answer) > max_chars or len(gold) > max_chars:
-        return Verdict("unverifiable", 0.0, answer[:200], f"answer longer than {max_chars} characters")
-    if not fast_paths:
-        return None
-    if match_key(gold) == match_key(answer):
-        return Verdict("correct", 1.0, answer, "identical after normalisation")
-    g, a = plain_number(gold), plain_number(answer)
-    if g is not None and a is not None:
-        ok = g == a
-        return Verdict("correct" if ok else "incorrect", float(ok), answer, "compared as exact numbers")
-    return None
-
-
-# ---------------------------------------------------------------------------------------------
-# Worker side: parsing, math-verify, guards (runs in the worker processes; importable for tests)
-# ---------------------------------------------------------------------------------------------
-
-_UNICODE = {"×": "\\times ", "·": "\\cdot ", "−": "-", "π": "\\pi ", "∞": "\\infty ", "≤": "\\le ",
-            "≥": "\\ge ", "°": "^\\circ", "√": "\\sqrt"}
-_SQRT_PAREN = re.compile(r"(?:\\sqrt|(?<![\\a-zA-Z])sqrt)\s*\(([^()]*)\)")
-_SQRT_DIGITS = re.compile(r"\\sqrt\s*(\d+)")
-
-
-def normalize_sloppy(answer: str) -> str:
-    """Rewrite notations the LaTeX parser reads only in part (so `4√2` is not parsed as 4)."""
-    for u, latex in _UNICODE.items():
-        answer = answer.replace(u, latex)
-    answer = _SQRT_PAREN.sub(r"\\sqrt{\1}", answer)
-    answer = _SQRT_DIGITS.sub(r"\\sqrt{\1}", answer)
-    return answer.replace("\\mathrm{e}", "e")
-
-
-def parse_answer(answer: str):
-    """The answer as a sympy object, or None. LaTeX first; the plain-expression parser only when its
-    match is the whole answer (its partial matches are the `4` of `4 sqrt(2)`)."""
-    import sympy
-    from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse
-
-    text = normalize_sloppy(answer)
-    parsed = parse("\\boxed{" + text + "}", [LatexExtractionConfig()], parsing_timeout=None)
-    expr = next((p for p in parsed if isinstance(p, (sympy.Basic, sympy.MatrixBase))), None)
-    if expr is None:
-        parsed = parse(text, [ExprExtractionConfig()], parsing_timeout=None)
-        whole = len(parsed) == 2 and re.sub(r"\s", "", str(parsed[1])) == re.sub(r"\s", "", text)
-        expr = parsed[0] if whole and isinstance(parsed[0], sympy.Basic) else None
-    if expr is not None and isinstance(expr, sympy.Basic) and expr.has(sympy.zoo, sympy.nan):
-        return None  # 12:00 -> zoo; two zoos would compare equal
-    return expr
-
-
-def _scalars(expr) -> list | None:
-    """The numbers inside a number, `x = number`, a tuple, an interval's ends, a matrix, or a set
-    (in numeric order), else None."""
-    import sympy
-
-    if isinstance(expr, sympy.Eq):
-        expr = expr.rhs
-    if isinstance(expr, sympy.Tuple):
-        items = list(expr.args)
-    elif isinstance(expr, sympy.Interval):
-        items = [expr.start, expr.end]
-    elif isinstance(expr, sympy.MatrixBase):
-        items = list(expr)
-    elif isinstance(expr, sympy.FiniteSet):
-        items = list(expr.args)
-        if not all(isinstance(x, sympy.Expr) and x.is_real for x in items):
-            return None
-        items = sorted(items, key=lambda x: sympy.N(x, 40))
-    else:
-        items = [expr]
-    finite = all(isinstance(x, sympy.Expr) and x.is_number and x.is_finite for x in items)
-    return items if finite else None
-
-
-def numeric_mismatch(gold_expr, pred_expr, raw: str) -> str | None:
-    """Why an "equal" from math-verify is a false positive on numbers, or None when it holds."""
-    import sympy
-
-    if "%" in raw:
-        return None  # math-verify deliberately equates 10% with 10 and 0.1
-    gs, ps = _scalars(gold_expr), _scalars(pred_expr)
-    if gs is None or ps is None or len(gs) != len(ps):
-        return None
-    for g, p in zip(gs, ps):
-        exact = not (g.atoms(sympy.Float) or p.atoms(sympy.Float))
-        tolerance = sympy.Float("1e-25") if exact else sympy.Float("1e-4")
-        diff = abs(sympy.N(g - p, 40))
-        scale = max(abs(sympy.N(g, 40)), abs(sympy.N(p, 40)))
-        if scale != 0 and diff > tolerance * scale:
-            return f"numerically different (relative difference {float(diff / scale):.3g})"
-    return None
-
-
-def judge(gold: str, answer: str) -> tuple[str, str]:
-    """(status, reason) for an extracted answer against a gold answer. Unbounded in time: call it in
-    a worker under a deadline."""
-    from math_verify import verify
-
-    gold_expr = parse_answer(gold)
-    if gold_expr is None:
-        # Text answers math-verify cannot parse ("Evelyn and Bob"): compare normalised text.
-        same = match_key(gold).lower() == match_key(answer).lower()
-        return ("correct" if same else "incorrect"), "compared as text (gold is not parsable as math)"
-    pred_expr = parse_answer(answer)
-    if pred_expr is None:
-        return "incorrect", "answer is not parsable as math"
-    if not verify([gold_expr], [pred_expr], timeout_seconds=None):
-        return "incorrect", "not equivalent (math-verify)"
-    why = numeric_mismatch(gold_expr, pred_expr, gold + answer)
-    if why:
-        return "incorrect", why
-    return "correct", "equivalent (math-verify)"
 
 
 def worker_main(fd: int, memory_mb: int) -> None:
@@ -244,6 +55,10 @@ def worker_main(fd: int, memory_mb: int) -> None:
     if memory_mb:
         cap = memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    # Exact answers of any length are compared exactly here, under the parent's deadline and the
+    # memory cap above, instead of failing int() at Python's 4,300-digit default.
+    if hasattr(sys, "set_int_max_str_digits"):
+        sys.set_int_max_str_digits(0)
     # math-verify warns that its timeout is disabled: the parent's deadline is the timeout.
     logging.getLogger("math_verify").setLevel(logging.ERROR)
     judge("\\frac{1}{2}", "0.5")  # import and warm sympy before declaring ourselves ready
@@ -289,6 +104,11 @@ class _Worker:
     started: float = 0.0
 
 
+def _parent_error(err: Exception, answer: str | None = None) -> Verdict:
+    return Verdict("unverifiable", 0.0, answer if answer is None else answer[:200],
+                   f"checker error in the parent: {type(err).__name__}: {str(err)[:200]}")
+
+
 class MathVerifier:
     """A persistent pool of math-verify workers with a hard deadline per check.
 
@@ -319,16 +139,28 @@ class MathVerifier:
 
     def verify_many(self, pairs) -> list[Verdict]:
         """(gold, response) pairs -> verdicts, in order."""
-        golds = [gold_answer(g) for g, _ in pairs]
-        answers = [extract_answer(r) if isinstance(r, str) else None for _, r in pairs]
-        return self.compare_many(list(zip(golds, answers)))
+        prepared = []
+        for gold, response in pairs:
+            try:
+                answer = extract_answer(response) if isinstance(response, str) else None
+                prepared.append((gold_answer(gold), answer))
+            except Exception as err:  # bounded work, but a bug here must not end a training step
+                prepared.append(_parent_error(err))
+        return self.compare_many(prepared)
 
     def compare_many(self, pairs) -> list[Verdict]:
         """(gold answer, extracted answer) pairs -> verdicts, in order; no extraction."""
         verdicts: list[Verdict | None] = []
         jobs = []
-        for i, (gold, answer) in enumerate(pairs):
-            v = precheck(gold, answer, self.max_answer_chars, self.fast_paths)
+        for i, pair in enumerate(pairs):
+            if isinstance(pair, Verdict):
+                verdicts.append(pair)
+                continue
+            gold, answer = pair
+            try:
+                v = precheck(gold, answer, self.max_answer_chars, self.fast_paths)
+            except Exception as err:
+                v = _parent_error(err, answer)
             verdicts.append(v)
             if v is None:
                 jobs.append((i, gold, answer))
@@ -497,72 +329,3 @@ def verify_math_many(pairs) -> list[Verdict]:
 
 def answers_equivalent(a: str, b: str) -> bool:
     return shared_verifier().equivalent(a, b)
-
-
-# ---------------------------------------------------------------------------------------------
-# `r1lab verify math`
-# ---------------------------------------------------------------------------------------------
-
-EXIT_FOR_STATUS = {"correct": 0, "incorrect": 1, "unverifiable": 3}
-
-
-def register_verify(kinds) -> None:
-    p = kinds.add_parser(
-        "math", help="check math answers (math-verify in killable workers)",
-        description="Check responses against gold answers. The answer is taken from the response's "
-        "answer region only (<answer> tags, else the last \\boxed{} after the reasoning). One JSON "
-        "line per check: correct, extracted, status (correct/incorrect/unverifiable), reason.",
-    )
-    src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--gold", help="gold answer (bare, GSM8K '#### N', or a solution with \\boxed{})")
-    src.add_argument("--file", help='jsonl of {"gold", "response"} lines ("-" for stdin); '
-                     "verdicts go to stdout in the same order")
-    p.add_argument("--response", help="the response to check (with --gold)")
-    p.add_argument("--timeout", type=float, default=None, help=f"seconds per check (default {DEFAULT_TIMEOUT_S:g})")
-    p.add_argument("--workers", type=int, default=None, help="worker processes (default min(4, CPUs))")
-    p.set_defaults(run=run_verify_cli)
-
-
-def run_verify_cli(args) -> int:
-    from r1lab.errors import UserError
-
-    with MathVerifier(workers=args.workers, timeout_s=args.timeout) as verifier:
-        if args.gold is not None:
-            if args.response is None:
-                raise UserError("--gold needs --response")
-            v = verifier.verify(args.gold, args.response)
-            print(json.dumps(_verdict_json(v)))
-            return EXIT_FOR_STATUS[v.status]
-        for chunk in _read_pairs(args.file, chunk=512):
-            for v in verifier.verify_many(chunk):
-                sys.stdout.write(json.dumps(_verdict_json(v)) + "\n")
-            sys.stdout.flush()
-    return 0
-
-
-def _verdict_json(v: Verdict) -> dict:
-    return {"correct": v.correct, "extracted": v.extracted, "status": v.status, "reason": v.reason}
-
-
-def _read_pairs(path: str, chunk: int):
-    """Yield lists of (gold, response) from a jsonl file, naming the line of any malformed row."""
-    from r1lab.errors import UserError
-
-    name = "<stdin>" if path == "-" else path
-    handle = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115
-    batch = []
-    with handle:
-        for lineno, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                batch.append((row["gold"], row["response"]))
-            except (json.JSONDecodeError, KeyError, TypeError) as err:
-                raise UserError(f"{name}:{lineno}: expected a JSON object with 'gold' and 'response' "
-                                f"({type(err).__name__}: {err})") from None
-            if len(batch) == chunk:
-                yield batch
-                batch = []
-    if batch:
-        yield batch

@@ -1,8 +1,9 @@
 """Run untrusted programs in isolated, limited, fully reaped process trees.
 
 Three mechanisms, best first; the first one that works here is used and any step down is announced
-once on stderr with what it no longer guarantees (`mechanism()` says which one is in force, and the
-environment variable R1LAB_SANDBOX=bwrap|unshare|process forces one):
+once on stderr with what it no longer guarantees. `choose_mechanism()` says which one is in force.
+The environment variable R1LAB_SANDBOX=bwrap|unshare|process forces exactly that one: when it does
+not work here, sandboxing fails with an error that says why, instead of falling back.
 
 - `bwrap` (bubblewrap, Debian package `bubblewrap`): new pid, network, IPC, UTS and mount namespaces.
   The file system is built from nothing: /usr and the Python installation read-only, a fresh /proc
@@ -15,14 +16,25 @@ environment variable R1LAB_SANDBOX=bwrap|unshare|process forces one):
 - `process`: a plain child process with the resource limits below. No network isolation, no private
   file system, no pid namespace.
 
-In every mechanism the limits are set before the first exec by util-linux's `prlimit`: RLIMIT_CPU,
-RLIMIT_AS (memory), RLIMIT_FSIZE, RLIMIT_NOFILE, RLIMIT_CORE=0 and RLIMIT_NPROC. As root, the
-program then runs under a uid of its own (a fresh one per live sandbox, dropped to by `setpriv`
-with no capabilities and no_new_privs): RLIMIT_NPROC is not enforced for root, but is for that uid,
-and at the end `kill -9 -1` run as that uid reaps anything that escaped the process group or the
-namespace. Without root the uid cannot be changed: the process count is then not limited (RLIMIT_NPROC
-would count all the user's processes), which is announced. Wall time and output size are enforced by
+In every mechanism the limits are set before the first exec by util-linux's `prlimit`: RLIMIT_CPU
+(per process), RLIMIT_AS (memory, per process), RLIMIT_FSIZE, RLIMIT_NOFILE and RLIMIT_CORE=0. As
+root, the program then runs under a uid of its own (a fresh one per live sandbox, dropped to by
+`setpriv` with no capabilities and no_new_privs), and at the end `kill -9 -1` run as that uid reaps
+anything that escaped the process group or the namespace. Wall time and output size are enforced by
 the parent (`supervise`), which kills the whole tree when either runs out.
+
+Memory is capped for the sandbox as a whole, not per process (`memory_cap()` says how; the CLI
+prints it and a "memory" verdict names it), in one of two ways:
+- `cgroup`: each sandbox gets its own cgroup v2 (r1lab/verify/cgroups.py) with memory.max = the
+  memory limit (no swap, the whole group killed on OOM) and pids.max = the process limit. Used where
+  a cgroup v2 directory with the memory controller can take child groups: the one R1LAB_CGROUP
+  names (an error when it cannot), else this process's own cgroup when the memory controller can be
+  enabled for its children (the root cgroup, or a delegated one).
+- `single-process`: otherwise the program may not create any other process or thread
+  (RLIMIT_NPROC=1, set just before the program starts), so the per-process RLIMIT_AS is its total.
+  A program that starts a thread or a subprocess fails to, and its verdict says why.
+If neither holds (root without setpriv: RLIMIT_NPROC does not bind root), the cap is per process
+only, and this is announced as a warning.
 """
 
 from __future__ import annotations
@@ -40,10 +52,20 @@ import threading
 import time
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
+
+from r1lab.errors import ConfigError
+from r1lab.verify import cgroups
 
 Mechanism = Literal["bwrap", "unshare", "process"]
 MECHANISMS: tuple[Mechanism, ...] = ("bwrap", "unshare", "process")
+MemoryCap = Literal["cgroup", "single-process", "per-process"]
+MEMORY_CAP_TEXT = {
+    "cgroup": "a cgroup v2 per sandbox caps all its processes together",
+    "single-process": "one process per sandbox (no fork, no threads), so the per-process cap is the total",
+    "per-process": "per process only (a program with N processes may use N times the cap)",
+}
 LOST = {
     "unshare": "bubblewrap (bwrap) is unavailable: sandboxed programs can READ the host file system "
                "(whatever is world-readable) and the scratch space is not size-limited",
@@ -64,12 +86,17 @@ class SandboxError(RuntimeError):
     """The sandbox could not be started (not the program's fault)."""
 
 
+class SandboxUnavailable(SandboxError, ConfigError):
+    """No sandbox works with this machine and these settings (R1LAB_SANDBOX, R1LAB_CGROUP, missing
+    tools): the user can fix it, and the CLI says so in one line."""
+
+
 @dataclass(frozen=True)
 class Limits:
     wall_s: float = 10.0  # enforced by the parent
     cpu_s: float = 10.0  # RLIMIT_CPU, per process
-    memory_mb: int = 512  # RLIMIT_AS, per process
-    max_processes: int = 16  # RLIMIT_NPROC on the sandbox's own uid (root only)
+    memory_mb: int = 512  # the sandbox's total: cgroup memory.max, and RLIMIT_AS per process
+    max_processes: int = 16  # cgroup pids.max, and RLIMIT_NPROC on the sandbox's own uid (root only)
     output_bytes: int = 4 << 20  # stdout + stderr kept; more and the sandbox is killed
     scratch_bytes: int = 32 << 20  # size of the /tmp tmpfs (bwrap) and largest file (RLIMIT_FSIZE)
     open_files: int = 64
@@ -89,8 +116,10 @@ class Outcome:
     uid: int | None  # the host uid it ran under (root only)
 
     killed: bool = False  # the parent killed it (wall time, output size)
+    memory_exceeded: bool = False  # the kernel killed a process of its cgroup at the memory limit
     cpu_s: float = 0.0  # CPU time of the sandbox's processes (those reaped before it ended)
     cpu_limit_s: float = float("inf")
+    memory_limit_mb: int = 0
 
     @property
     def cpu_exceeded(self) -> bool:
@@ -111,6 +140,7 @@ class Running:
     uid: int | None
     started: float
     scratch: str | None = None  # host scratch directory to remove (unshare/process mechanisms)
+    cgroup: Path | None = None  # the sandbox's own cgroup (memory cap "cgroup")
     stdout: bytearray = field(default_factory=bytearray)
     stderr: bytearray = field(default_factory=bytearray)
     timed_out: bool = False
@@ -183,12 +213,21 @@ def python_executable() -> str:
     return os.path.realpath(getattr(sys, "_base_executable", None) or sys.executable)
 
 
-def _prlimit(limits: Limits) -> list[str]:
+def _prlimit(limits: Limits, uid: int | None) -> list[str]:
     # Soft limit first (SIGXCPU, so a CPU overrun is told apart from our SIGKILL), hard one second later.
+    # RLIMIT_NPROC only with a uid of the sandbox's own: otherwise it would count every process of the
+    # user running r1lab, and bwrap or unshare could not even start.
     cpu = max(1, int(limits.cpu_s + 0.999))
+    nproc = [f"--nproc={limits.max_processes}"] if uid is not None else []
     return ["prlimit", f"--cpu={cpu}:{cpu + 1}", f"--as={limits.memory_mb << 20}",
-            f"--fsize={limits.scratch_bytes}", f"--nofile={limits.open_files}", "--core=0",
-            f"--nproc={limits.max_processes}", "--"]
+            f"--fsize={limits.scratch_bytes}", f"--nofile={limits.open_files}", "--core=0", *nproc, "--"]
+
+
+# Set inside the namespaces, just before the uid drop (root is exempt from RLIMIT_NPROC, and setpriv
+# must still be root to reach an interpreter under a private directory such as /root): the program is
+# then its uid's only process (without root, the user already has others), so the kernel refuses it
+# any fork, clone or thread.
+SINGLE_PROCESS = ["prlimit", "--nproc=1", "--"]
 
 
 def _drop(uid: int | None) -> list[str]:
@@ -255,25 +294,31 @@ def _environment(home: str) -> dict[str, str]:
 
 # ----------------------------------------------------------------------------------------- spawning
 def spawn(argv: list[str], limits: Limits, *, stdin: int | None = None, pass_fds: tuple[int, ...] = (),
-          files: dict[str, bytes] | None = None, mechanism: Mechanism | None = None) -> Running:
+          files: dict[str, bytes] | None = None, mechanism: Mechanism | None = None,
+          memory: MemoryCap | None = None) -> Running:
     """Start `argv` in a new sandbox (the working directory is the scratch directory, where `files`
-    are placed). `stdin` is a file descriptor (default /dev/null); `pass_fds` stay open inside."""
+    are placed). `stdin` is a file descriptor (default /dev/null); `pass_fds` stay open inside.
+    `mechanism` and `memory` default to what `choose_mechanism()` and `memory_cap()` chose."""
     mechanism = mechanism or choose_mechanism()
+    memory = memory or memory_cap()
     uid = _take_uid()
-    scratch = None
+    scratch = cgroup = None
     opened: list[int] = []
     try:
+        cgroup = _new_cgroup(limits) if memory == "cgroup" else None
+        enter = cgroups.enter_command(cgroup) if cgroup else []
+        inner = (SINGLE_PROCESS if memory == "single-process" else []) + _drop(uid) + argv
         if mechanism == "bwrap":
             fds = {}
             for name, data in (files or {}).items():
                 fds[name] = data_fd(data)
                 opened.append(fds[name])
-            command = _prlimit(limits) + _bwrap(limits, uid, fds) + _drop(uid) + argv
+            command = enter + _prlimit(limits, uid) + _bwrap(limits, uid, fds) + inner
             cwd, env = "/", _environment(SCRATCH)
         else:
             scratch = _host_scratch(uid, files or {})
             wrapper = _unshare(uid) if mechanism == "unshare" else []
-            command = _prlimit(limits) + wrapper + _drop(uid) + argv
+            command = enter + _prlimit(limits, uid) + wrapper + inner
             cwd, env = scratch, _environment(scratch)
         proc = subprocess.Popen(command, stdin=subprocess.DEVNULL if stdin is None else stdin,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, env=env,
@@ -282,11 +327,13 @@ def spawn(argv: list[str], limits: Limits, *, stdin: int | None = None, pass_fds
         _release_uid(uid)
         if scratch:
             shutil.rmtree(scratch, ignore_errors=True)
+        if cgroup:
+            _remove_cgroup(cgroup)
         raise
     finally:
         for fd in opened:
             os.close(fd)
-    return Running(proc, limits, mechanism, uid, time.monotonic(), scratch)
+    return Running(proc, limits, mechanism, uid, time.monotonic(), scratch, cgroup)
 
 
 def data_fd(data: bytes) -> int:
@@ -369,6 +416,8 @@ def _kill(run: Running) -> None:
         run.killed = True
         with contextlib.suppress(ProcessLookupError):
             os.killpg(run.proc.pid, signal.SIGKILL)
+    if run.cgroup:
+        cgroups.kill(run.cgroup)
     reap_uid(run.uid)
 
 
@@ -403,10 +452,15 @@ def _finish(run: Running) -> Outcome:
         _release_uid(run.uid)
     if run.scratch:
         shutil.rmtree(run.scratch, ignore_errors=True)
+    memory_exceeded = False
+    if run.cgroup:
+        memory_exceeded = cgroups.oom_kills(run.cgroup) > 0
+        _remove_cgroup(run.cgroup)
     exit_code, sig = _decode_status(code, run)
     return Outcome(exit_code, sig, bytes(run.stdout), bytes(run.stderr), run.timed_out,
                    run.output_exceeded, time.monotonic() - run.started, run.uid, run.killed,
-                   usage.ru_utime + usage.ru_stime, run.limits.cpu_s)
+                   memory_exceeded, usage.ru_utime + usage.ru_stime, run.limits.cpu_s,
+                   run.limits.memory_mb)
 
 
 def _gone(uid: int | None, timeout_s: float = 5.0) -> bool:
@@ -438,9 +492,10 @@ def _decode_status(code: int, run: Running) -> tuple[int | None, int | None]:
 
 
 def run(argv: list[str], limits: Limits, *, stdin: int | None = None,
-        files: dict[str, bytes] | None = None, mechanism: Mechanism | None = None) -> Outcome:
+        files: dict[str, bytes] | None = None, mechanism: Mechanism | None = None,
+        memory: MemoryCap | None = None) -> Outcome:
     """Spawn one sandbox and supervise it to the end."""
-    running = spawn(argv, limits, stdin=stdin, files=files, mechanism=mechanism)
+    running = spawn(argv, limits, stdin=stdin, files=files, mechanism=mechanism, memory=memory)
     return supervise([running], running.started + limits.wall_s)[0]
 
 
@@ -452,7 +507,8 @@ def _works(mechanism: Mechanism) -> tuple[bool, str]:
         return False, f"{', '.join(missing)} not found"
     probe = "import os, sys; sys.stdout.write(str(os.getuid()))"
     try:
-        outcome = run([python_executable(), "-I", "-S", "-c", probe], Limits(wall_s=20), mechanism=mechanism)
+        outcome = run([python_executable(), "-I", "-S", "-c", probe], Limits(wall_s=20), mechanism=mechanism,
+                      memory="per-process")
     except (OSError, SandboxError) as err:
         return False, str(err)
     if outcome.exit_code != 0:
@@ -462,25 +518,89 @@ def _works(mechanism: Mechanism) -> tuple[bool, str]:
 
 @functools.cache
 def choose_mechanism() -> Mechanism:
-    """The best mechanism that runs a probe program here; announces every step down on stderr."""
+    """The best mechanism that runs a probe program here, or the one R1LAB_SANDBOX forces; announces
+    every step down on stderr."""
     forced = os.environ.get("R1LAB_SANDBOX", "").strip()
     if forced and forced not in MECHANISMS:
-        raise SandboxError(f"R1LAB_SANDBOX={forced!r}: expected one of {', '.join(MECHANISMS)}")
-    candidates = MECHANISMS[MECHANISMS.index(forced):] if forced else MECHANISMS
+        raise SandboxUnavailable(f"R1LAB_SANDBOX={forced!r}: expected one of {', '.join(MECHANISMS)}")
+    if forced:
+        ok, why = _works(forced)  # type: ignore[arg-type]
+        if not ok:
+            raise SandboxUnavailable(f"R1LAB_SANDBOX={forced} does not work here: {why}")
+        if forced != "bwrap":
+            _announce(f"code sandbox is '{forced}' (R1LAB_SANDBOX={forced}): {LOST[forced]}")
+        _announce_uid()
+        return forced  # type: ignore[return-value]
     reasons = []
-    for mechanism in candidates:
+    for mechanism in MECHANISMS:
         ok, why = _works(mechanism)
         if ok:
             if mechanism != "bwrap":
-                because = "; ".join(reasons) or f"R1LAB_SANDBOX={forced}"
-                _announce(f"code sandbox falls back to '{mechanism}' ({because}): {LOST[mechanism]}")
-            if not _is_root():
-                _announce("code sandbox is not running as root: it cannot give programs a uid of their "
-                          "own, so the PROCESS COUNT is not limited and leftover processes are reaped "
-                          "by process group only")
+                _announce(f"code sandbox falls back to '{mechanism}' ({'; '.join(reasons)}): {LOST[mechanism]}")
+            _announce_uid()
             return mechanism
         reasons.append(f"{mechanism}: {why}")
-    raise SandboxError("no sandbox mechanism works here: " + "; ".join(reasons))
+    raise SandboxUnavailable("no sandbox mechanism works here (install bubblewrap, or util-linux's "
+                             "prlimit at least): " + "; ".join(reasons))
+
+
+def _announce_uid() -> None:
+    if not _is_root():
+        _announce("code sandbox is not running as root: it cannot give programs a uid of their own, so "
+                  "leftover processes are reaped by process group (and cgroup, where there is one) only")
+
+
+# ------------------------------------------------------------------------------------- memory cap
+FORK_PROBE = ("import os\ntry:\n    pid = os.fork()\nexcept OSError:\n    print('blocked')\nelse:\n"
+              "    if pid == 0:\n        os._exit(0)\n    os.waitpid(pid, 0)\n    print('forked')\n")
+
+
+@functools.cache
+def memory_cap() -> MemoryCap:
+    """How the memory limit covers all of a sandbox's processes here, found by running probes once:
+    a cgroup per sandbox where one can be made and entered, else a single process where the kernel
+    refuses the program a fork, else per process only (announced)."""
+    mechanism = choose_mechanism()
+    python = [python_executable(), "-I", "-S", "-c"]
+    parent, why = _cgroup_parent()
+    if parent is not None:
+        try:
+            outcome = run(python + ["print('ok')"], Limits(wall_s=20), mechanism=mechanism, memory="cgroup")
+            if outcome.exit_code == 0 and outcome.stdout.strip() == b"ok":
+                return "cgroup"
+            why = outcome.stderr.decode(errors="replace").strip()[-200:] or f"exit {outcome.exit_code}"
+        except (OSError, SandboxError) as err:
+            why = str(err)
+        why = f"a sandbox could not run in a cgroup under {parent}: {why}"
+    if os.environ.get("R1LAB_CGROUP", "").strip():
+        raise SandboxUnavailable(f"R1LAB_CGROUP={os.environ['R1LAB_CGROUP'].strip()} cannot hold sandboxes: {why}")
+    outcome = run(python + [FORK_PROBE], Limits(wall_s=20), mechanism=mechanism, memory="single-process")
+    if outcome.exit_code == 0 and outcome.stdout.strip() == b"blocked":
+        return "single-process"
+    _announce(f"code sandbox memory limit is {MEMORY_CAP_TEXT['per-process']}: no cgroup v2 ({why}) and "
+              "the process count cannot be limited here")
+    return "per-process"
+
+
+def memory_cap_text() -> str:
+    return f"{memory_cap()}: {MEMORY_CAP_TEXT[memory_cap()]}"
+
+
+@functools.cache
+def _cgroup_parent() -> tuple[Path | None, str]:
+    return cgroups.usable_parent(os.environ.get("R1LAB_CGROUP", "").strip() or None)
+
+
+def _new_cgroup(limits: Limits) -> Path:
+    parent, why = _cgroup_parent()
+    if parent is None:
+        raise SandboxError(f"no cgroup v2 for sandboxes: {why}")
+    return cgroups.create(parent, limits.memory_mb << 20, limits.max_processes)
+
+
+def _remove_cgroup(group: Path) -> None:
+    if not cgroups.remove(group):
+        _announce(f"sandbox cgroup {group} could not be removed")
 
 
 def _announce(message: str) -> None:

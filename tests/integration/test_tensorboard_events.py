@@ -6,7 +6,7 @@ import pytest
 
 from r1lab.config import ZeroConfig
 from r1lab.models.random_init import build_random_model
-from r1lab.stages.zero import run_zero
+from r1lab.stages.zero import run as run_zero
 from r1lab.tracking.trackers import Trackers
 
 event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")

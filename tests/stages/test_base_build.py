@@ -15,6 +15,7 @@ from r1lab.models import tiny_base
 from r1lab.models.corpus import make_corpus
 from r1lab.models.loading import TINY_BASE_DIR
 from r1lab.models.templates import R1_ZERO_TEMPLATE, choose_template
+from r1lab.stages import base as base_stage
 
 # A small model and corpus: the test checks the build's mechanics, not the shipped model's quality.
 SMALL = dict(corpus_size=400, steps=40, batch_size=16, warmup_steps=5, eval_problems=0, log_every=10, threads=1,
@@ -84,8 +85,8 @@ def test_same_seed_same_tokenizer_and_weights(built, tmp_path):
 
 def test_cli_builds_into_out(tmp_path):
     parser = argparse.ArgumentParser()
-    tiny_base.register(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["base", "build", "--seed", "3", "--out", str(tmp_path), "--steps", "2",
+    base_stage.add_arguments(parser)
+    args = parser.parse_args(["build", "--seed", "3", "--out", str(tmp_path), "--steps", "2",
                               "--corpus-size", "100", "--eval-problems", "0", "--threads", "1"])
     assert args.run(args) == 0
     info = json.loads((tmp_path / "build_info.json").read_text())

@@ -3,7 +3,8 @@ format-valid and language-mixing rates, written to table.json."""
 
 import json
 
-from r1lab.stages.compare import CompareConfig, format_table, run_compare
+from r1lab.stages.compare import CompareConfig, format_table
+from r1lab.stages.compare import run as run_compare
 
 
 def test_table_rows(tiny_r1, tmp_path):
@@ -14,7 +15,7 @@ def test_table_rows(tiny_r1, tmp_path):
     for row in table["rows"]:
         lo, hi = row["pass@1_ci95"]
         assert 0 <= lo <= row["pass@1"] <= hi <= 1
-        assert 0 <= row["format_valid_rate"] <= 1 and 0 <= row["language_mixing_rate"] <= 1
+        assert 0 <= row["format_rate"] <= 1 and 0 <= row["language_mixing_rate"] <= 1
         assert 0 < row["response_length_mean"] <= 8
     assert table["rows"][0]["pass@1"] == table["rows"][1]["pass@1"]  # same model, same seeds, same answers
     assert format_table(table).count("\n") == 3

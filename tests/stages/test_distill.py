@@ -9,8 +9,10 @@ from transformers import AutoModelForCausalLM
 from r1lab.data.io import read_sft
 from r1lab.models.loading import load_tokenizer
 from r1lab.models.tiny_base import BaseBuildConfig, model_config
-from r1lab.stages.distill import DistillConfig, run_distill
-from r1lab.stages.sft import SFTConfig, run_sft
+from r1lab.stages.distill import DistillConfig
+from r1lab.stages.distill import run as run_distill
+from r1lab.stages.sft import SFTConfig
+from r1lab.stages.sft import run as run_sft
 from r1lab.tasks.demo import DemoTask
 
 
@@ -20,7 +22,7 @@ def test_student_learns_the_teachers_verified_traces(tiny_r1, tmp_path):
     seed_data.write_text(json.dumps({"prompt": p.question,
                                      "completion": f"<think> ok . </think> <answer> {p.answer} </answer>"}) + "\n")
     teacher = run_sft(SFTConfig(model=tiny_r1, data=[str(seed_data)] * 8, epochs=60, batch_size=8,
-                                learning_rate=5e-3), tmp_path / "teacher", progress=False)["model"]
+                                learning_rate=5e-3), tmp_path / "teacher", progress=False)["final_model"]
     # A smaller student with the same tokenizer, randomly initialised.
     tokenizer = load_tokenizer(tiny_r1)
     small = BaseBuildConfig(hidden_size=32, layers=1, heads=2, kv_heads=1, intermediate_size=64)
@@ -37,5 +39,5 @@ def test_student_learns_the_teachers_verified_traces(tiny_r1, tmp_path):
     traces = read_sft(tmp_path / "distill" / "traces" / "data.jsonl")
     assert len(traces) == 1 and traces[0].meta["model"] == teacher and traces[0].meta["verdict"] == "correct"
     assert s["sft"]["loss_last"] < s["sft"]["loss_first"]
-    student = AutoModelForCausalLM.from_pretrained(s["model"])
+    student = AutoModelForCausalLM.from_pretrained(s["final_model"])
     assert student.config.hidden_size == 32

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from r1lab.errors import ConfigError
-from r1lab.pipeline import plan, run_pipeline
+from r1lab.stages.pipeline import plan, run_pipeline
 
 
 def chain(model: str, sft_epochs: int = 1) -> dict:
@@ -63,7 +63,7 @@ def test_chain_is_interrupted_and_resumes(stopping_model, tmp_path):
     assert "stage 'traces' (sample) is done, skipped" in done.stdout
     assert "stage 'tuned' (sft) running" in done.stdout
     assert json.loads((out / "traces" / "stage.json").read_text()) == first
-    assert (out / "tuned" / "model" / "config.json").exists()
+    assert (out / "tuned" / "final_model" / "config.json").exists()
     # A third run does nothing.
     record = run_pipeline(chain(tiny_qwen2, sft_epochs=1), out, "p.yaml", log=lambda *_: None)
     assert record["tuned"]["fingerprint"] == json.loads((out / "tuned" / "stage.json").read_text())["fingerprint"]
@@ -105,7 +105,7 @@ def test_cli_check_and_shipped_demo_validates(tiny_qwen2, tmp_path, capsys):
 def test_shipped_demo_pipeline_validates(tiny_qwen2, tmp_path):
     from pathlib import Path
 
-    from r1lab.pipeline import demo_spec
+    from r1lab.stages.pipeline import demo_spec
 
     spec, source = demo_spec()
     root = Path(__file__).resolve().parents[2]

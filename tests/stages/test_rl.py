@@ -10,7 +10,8 @@ from transformers import AutoModelForCausalLM
 from r1lab.config import build_config
 from r1lab.data.general import write_demo_data
 from r1lab.errors import ConfigError
-from r1lab.stages.rl import RLConfig, run_rl
+from r1lab.stages.rl import RLConfig
+from r1lab.stages.rl import run as run_rl
 
 
 def config(model, data, steps):

@@ -7,7 +7,8 @@ import torch
 
 from r1lab.data.general import write_demo_data
 from r1lab.rewards.reward_model import RewardModel, normalize_score
-from r1lab.stages.rm import RMConfig, bradley_terry_loss, run_rm
+from r1lab.stages.rm import RMConfig, bradley_terry_loss
+from r1lab.stages.rm import run as run_rm
 
 
 def test_bradley_terry_loss_by_hand():
@@ -26,7 +27,7 @@ def test_rm_learns_the_demo_preferences(tiny_r1, tmp_path):
     assert s["pairs_eval"] == 40 and s["steps"] == 3 * 8
     assert s["eval_pair_accuracy"] >= 0.75 and s["eval_pair_accuracy"] > s["eval_pair_accuracy_before"]
 
-    rm = RewardModel(s["model"])
+    rm = RewardModel(s["final_model"])
     prompt = "Reverse the words : red cat sun ."
     good, loop = "<think> reverse the order . </think> <answer> sun cat red </answer>", \
         "<think> reverse the order . </think> <answer> " + "sun cat red " * 6 + "</answer>"

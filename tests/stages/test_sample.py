@@ -7,8 +7,10 @@ import json
 import pytest
 
 from r1lab.data.io import read_sft
-from r1lab.stages.sample import FilterSection, SampleConfig, rejection_reason, repetition_loop, run_sample
-from r1lab.stages.sft import SFTConfig, run_sft
+from r1lab.stages.sample import FilterSection, SampleConfig, rejection_reason, repetition_loop
+from r1lab.stages.sample import run as run_sample
+from r1lab.stages.sft import SFTConfig
+from r1lab.stages.sft import run as run_sft
 from r1lab.tasks.demo import DemoTask
 
 GOOD = "<think> 12 + 30 = 42 . 42 - 11 = 31 . </think> <answer> 31 </answer>"
@@ -43,7 +45,7 @@ def test_sample_keeps_verified_readable_completions(tiny_r1, tmp_path):
     run_sft(SFTConfig(model=tiny_r1, data=str(sft_data), epochs=60, batch_size=8, learning_rate=5e-3,
                       warmup_steps=2), tmp_path / "sft", progress=False)
 
-    cfg = SampleConfig(model=str(tmp_path / "sft" / "model"), problems=2, seed=5, n=6, temperature=0.7,
+    cfg = SampleConfig(model=str(tmp_path / "sft" / "final_model"), problems=2, seed=5, n=6, temperature=0.7,
                        max_new_tokens=40, max_per_prompt=2)
     stats = run_sample(cfg, tmp_path / "sample", progress=False)
     assert sum(stats["outcomes"].values()) == 12

@@ -10,7 +10,8 @@ from transformers import AutoModelForCausalLM
 from r1lab.data.io import SFTExample, read_sft
 from r1lab.errors import ConfigError, DataError
 from r1lab.models.loading import load_tokenizer
-from r1lab.stages.sft import IGNORE, SFTConfig, encode_example, run_sft
+from r1lab.stages.sft import IGNORE, SFTConfig, encode_example
+from r1lab.stages.sft import run as run_sft
 
 ROWS = [
     {"messages": [{"role": "user", "content": "Compute 12 + 30 - 11 ."},
@@ -43,7 +44,7 @@ def test_sft_lowers_the_loss_and_saves_an_hf_model(tiny_qwen2, data, tmp_path):
     summary = run_sft(cfg, tmp_path / "run", progress=False)
     assert summary["used"] == 8 and summary["steps"] == 12
     assert summary["loss_last"] < summary["loss_first"] - 0.5
-    model = AutoModelForCausalLM.from_pretrained(tmp_path / "run" / "model")
+    model = AutoModelForCausalLM.from_pretrained(tmp_path / "run" / "final_model")
     assert all(torch.isfinite(p).all() for p in model.parameters())
 
 
@@ -53,7 +54,7 @@ def test_lora_and_packing_paths(tiny_qwen2, data, tmp_path):
     cfg = SFTConfig(model=tiny_qwen2, data=[str(data)], epochs=1, batch_size=2, batching="pack", max_length=64,
                     learning_rate=1e-2, lora={"enabled": True, "r": 4})
     run_sft(cfg, tmp_path / "lora", progress=False)
-    merged = AutoModelForCausalLM.from_pretrained(tmp_path / "lora" / "model")
+    merged = AutoModelForCausalLM.from_pretrained(tmp_path / "lora" / "final_model")
     assert not any("lora" in name for name in merged.state_dict())  # adapters merged into plain weights
     q = "model.layers.0.self_attn.q_proj.weight"
     assert not torch.equal(merged.state_dict()[q], base.state_dict()[q])  # the merge moved q_proj
@@ -67,7 +68,7 @@ def test_bad_rows_name_file_and_line(tmp_path):
     with pytest.raises(DataError, match=r"bad.jsonl:3: no assistant message"):
         read_sft(path)
     path.write_text("{not json\n")
-    with pytest.raises(DataError, match=r"bad.jsonl:1: invalid JSON"):
+    with pytest.raises(DataError, match=r"bad.jsonl:1: not valid JSON"):
         read_sft(path)
     with pytest.raises(ConfigError, match="'data' is required"):
         run_sft(SFTConfig(), tmp_path / "x", progress=False)

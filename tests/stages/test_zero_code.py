@@ -4,7 +4,7 @@ import json
 import math
 
 from r1lab.config import ZeroConfig
-from r1lab.stages.zero import run_zero
+from r1lab.stages.zero import run as run_zero
 
 F = "```"
 PROBLEMS = [

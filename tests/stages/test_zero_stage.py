@@ -9,7 +9,7 @@ from safetensors.torch import load_file
 
 from r1lab.config import ZeroConfig
 from r1lab.models.loading import TINY_BASE_DIR
-from r1lab.stages.zero import run_zero
+from r1lab.stages.zero import run as run_zero
 
 REQUIRED = ["step", "step_time_s", "reward_mean", "reward/accuracy", "reward/format", "accuracy",
             "response_length_mean", "entropy", "reflection_words_per_1k"]
@@ -113,7 +113,7 @@ def test_rollout_precision_needs_the_engine():
 def test_resume_keeps_the_start_model_as_kl_reference(tmp_path):
     """With beta > 0 the reference is the starting policy, also after a resume from a checkpoint
     whose weights have moved."""
-    from r1lab.stages.zero import build_setup
+    from r1lab.grpo.setup import build_setup
 
     cfg = tiny_cfg(steps=1, beta=0.05, prompts_per_step=2, learning_rate=1e-2)
     run_zero(cfg, tmp_path, progress=False)

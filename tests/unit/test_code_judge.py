@@ -1,11 +1,11 @@
 """Judging semantics of the two test styles, the reward, and `r1lab verify code` (real sandboxes)."""
 
-import argparse
 import json
 
 import pytest
 
-from r1lab.verify.code import CodeCase, CodeResult, judge_case, normalise_output, register_verify, reward
+from r1lab.cli import main
+from r1lab.verify.code import CodeCase, judge_case, normalise_output
 
 
 def run(code, tests, entry=None, **kw):
@@ -111,29 +111,18 @@ def test_stdio_runtime_error_is_a_crash():
     assert result.status == "crashed" and "ZeroDivisionError" in result.detail
 
 
-# -------------------------------------------------------------------------------------------- reward
-def test_reward_modes():
-    partial = CodeResult(False, 3, 4, "failed", "")
-    assert reward(partial, "fraction") == 0.75 and reward(partial, "binary") == 0.0
-    assert reward(CodeResult(True, 4, 4, "ok", ""), "binary") == 1.0
-    assert reward(CodeResult(False, 0, 0, "error", ""), "fraction") == 0.0
-
-
 # ----------------------------------------------------------------------------------------------- CLI
 def cli(argv):
-    parser = argparse.ArgumentParser()
-    register_verify(parser.add_subparsers(dest="kind"))
-    args = parser.parse_args(argv)
-    return args.run(args)
+    return main(["verify", *argv])
 
 
 def test_verify_code_cli_keeps_order_and_reports_bad_lines(tmp_path, capsys):
     cases = tmp_path / "cases.jsonl"
     lines = [
-        {"code": "def f():\n    return 1\n", "tests": "assert f() == 1\n", "entry_point": "f"},
+        {"code": "def f():\n    return 1\n", "tests": "assert f() == 1\n", "entry_point": "f", "id": "a"},
         {"code": "print(input()[::-1])", "tests": [{"input": "abc", "output": "cba"}]},
         "not json",
-        {"code": "x = 1", "tests": "assert x == 1", "timeout": 3},
+        {"code": "x = 1", "tests": "assert x == 1", "timeout": 3, "id": 7},
         {"code": "while True: pass", "tests": [{"input": "", "output": ""}], "timeout_s": 0.5},
     ]
     cases.write_text("\n".join(json.dumps(x) if isinstance(x, dict) else x for x in lines) + "\n")
@@ -142,9 +131,10 @@ def test_verify_code_cli_keeps_order_and_reports_bad_lines(tmp_path, capsys):
     out = [json.loads(line) for line in captured.out.splitlines()]
     assert [r["passed"] for r in out] == [True, True, False, False, False]
     assert [r["status"] for r in out] == ["ok", "ok", "error", "error", "timeout"]
-    assert set(out[0]) == {"passed", "passed_tests", "total_tests", "status", "detail"}
-    assert "cases.jsonl line 3" in out[2]["detail"] and "key 'timeout'" in out[3]["detail"]
-    assert "cases.jsonl line 4" in captured.err
+    assert set(out[0]) == {"id", "passed", "passed_tests", "total_tests", "status", "detail"}
+    assert [r["id"] for r in out] == ["a", None, None, 7, None]  # each input's id, echoed
+    assert "cases.jsonl:3" in out[2]["detail"] and "key 'timeout'" in out[3]["detail"]
+    assert "cases.jsonl:4" in captured.err
 
 
 def test_verify_code_cli_out_file_and_defaults(tmp_path):
@@ -152,3 +142,33 @@ def test_verify_code_cli_out_file_and_defaults(tmp_path):
     cases.write_text(json.dumps({"code": "import time\ntime.sleep(3)", "tests": [{"input": "", "output": ""}]}))
     assert cli(["code", "--file", str(cases), "--out", str(out), "--timeout-s", "0.5"]) == 0
     assert json.loads(out.read_text())["status"] == "timeout"
+
+
+def test_tests_always_see_the_real_builtins_and_harness_names():
+    """Issue 13 item 1: a program's `abs`, `sorted`, `len` or `check` never stands in for the real one
+    in the tests, so a wrong function cannot pass by redefining what the tests call."""
+    tests = ("assert abs(f(3) - 9) < 1e-6\nassert sorted(g()) == [1, 2]\nassert len(g()) == 2\n"
+             "assert isinstance(f(2), int)\n")
+    honest = "def f(x):\n    return x * x\ndef g():\n    return [2, 1]\n"
+    cheat = ("def f(x):\n    return 0.0\ndef g():\n    return 0\ndef abs(x):\n    return 0\n"
+             "def sorted(x):\n    return [1, 2]\ndef len(x):\n    return 2\ndef isinstance(*a):\n    return True\n")
+    assert run(honest, tests, "f").passed
+    result = run(cheat, tests, "f")
+    assert (result.passed_tests, result.status) == (0, "failed"), result
+    # The harness's own names: a program-defined check() or __r1_check() is never called.
+    harness = "def check(candidate):\n    pass\ndef __r1_check(i, thunk):\n    pass\ndef f(x):\n    return 0\n"
+    assert run(harness, "def check(candidate):\n    assert candidate(2) == 4\n", "f").passed_tests == 0
+    assert run(harness, "assert f(2) == 4\n", "f").passed_tests == 0
+
+
+def test_a_threaded_program_is_told_why_it_cannot_start_a_thread():
+    """The price of a memory cap without cgroups (sandbox.memory_cap() == "single-process"): no
+    threads. The verdict says so instead of leaving a bare RuntimeError; with a cgroup they work."""
+    from r1lab.verify import sandbox
+
+    code = "import threading\nt = threading.Thread(target=lambda: print(int(input()) + 1))\nt.start()\nt.join()\n"
+    result = run(code, [{"input": "1", "output": "2"}])
+    if sandbox.memory_cap() == "single-process":
+        assert result.status == "crashed" and "allows one process and no threads" in result.detail
+    else:
+        assert result.passed, result

@@ -84,7 +84,7 @@ def test_forced_fallback_is_announced(monkeypatch, capsys, mechanisms):
     try:
         with pytest.warns(sandbox.SandboxWarning, match="NETWORK"):
             assert sandbox.choose_mechanism() == "process"
-        assert "r1lab: WARNING: code sandbox falls back to 'process'" in capsys.readouterr().err
+        assert "r1lab: WARNING: code sandbox is 'process' (R1LAB_SANDBOX=process)" in capsys.readouterr().err
     finally:
         sandbox.choose_mechanism.cache_clear()
 
@@ -104,3 +104,65 @@ def test_this_machine_gets_bubblewrap():
     if os.geteuid() != 0 or sys.platform != "linux" or shutil.which("apt-get") is None:
         pytest.skip("only root with apt-get is promised bubblewrap (by make install)")
     assert sandbox.choose_mechanism() == "bwrap"
+
+
+def test_forcing_a_mechanism_that_does_not_work_is_an_error(monkeypatch, tmp_path):
+    """R1LAB_SANDBOX forces exactly one mechanism (it used to be a ceiling that fell back below it):
+    bubblewrap hidden from PATH, R1LAB_SANDBOX=bwrap must fail and say why, not fall back."""
+    for tool in ("prlimit", "unshare", "setpriv", "sh", "kill"):
+        if shutil.which(tool):
+            (tmp_path / tool).symlink_to(shutil.which(tool))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("R1LAB_SANDBOX", "bwrap")
+    sandbox.choose_mechanism.cache_clear()
+    try:
+        with pytest.raises(sandbox.SandboxError, match="R1LAB_SANDBOX=bwrap does not work here: bwrap not found"):
+            sandbox.choose_mechanism()
+    finally:
+        sandbox.choose_mechanism.cache_clear()
+
+
+def test_memory_cap_covers_every_process_of_a_sandbox(mechanisms):
+    """Issue 13 item 2: the memory limit is the sandbox's total. Where no cgroup v2 can be used, the
+    program is one process: the kernel refuses it forks and threads, so RLIMIT_AS is its total."""
+    if not mechanisms:
+        pytest.skip("no mechanism works here")
+    cap = sandbox.memory_cap()
+    assert cap in sandbox.MEMORY_CAP_TEXT and cap in sandbox.memory_cap_text()
+    if os.geteuid() == 0:
+        assert cap != "per-process"  # root can always drop to a uid of the sandbox's own
+    probe = sandbox.FORK_PROBE + ("import threading\ntry:\n    threading.Thread(target=print).start()\n"
+                                  "    print('thread')\nexcept RuntimeError:\n    print('no thread')\n")
+    out = run(probe, sandbox.choose_mechanism())
+    if cap == "single-process":
+        assert out.stdout.decode().split() == ["blocked", "no", "thread"]
+    elif cap == "cgroup":
+        assert out.stdout.decode().split()[0] == "forked"
+
+
+@pytest.fixture
+def fresh_choice():
+    """Forget the cached mechanism and memory cap before and after a test that changes the settings."""
+    caches = (sandbox.choose_mechanism, sandbox.memory_cap, sandbox._cgroup_parent)
+    for cached in caches:
+        cached.cache_clear()
+    yield
+    for cached in caches:
+        cached.cache_clear()
+
+
+def test_sandbox_settings_a_user_can_fix_are_user_errors(monkeypatch, tmp_path, capsys, fresh_choice):
+    from r1lab.cli import main
+    from r1lab.errors import UserError
+
+    monkeypatch.setenv("R1LAB_CGROUP", str(tmp_path / "no-such-cgroup"))
+    with pytest.raises(UserError, match="R1LAB_CGROUP=.*no-such-cgroup cannot hold sandboxes"):
+        sandbox.memory_cap()
+    monkeypatch.delenv("R1LAB_CGROUP")
+    monkeypatch.setenv("R1LAB_SANDBOX", "docker")
+    sandbox.choose_mechanism.cache_clear()
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text('{"code": "print(1)", "tests": [{"input": "", "output": "1"}]}\n')
+    assert main(["verify", "code", "--file", str(cases)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "R1LAB_SANDBOX='docker': expected one of" in err

@@ -38,16 +38,17 @@ def test_code_file_task_satisfies_the_protocol_and_splits(tmp_path):
     assert task.prompt(task.problems("test", 1, 0)[0]) == "Print the input reversed."
 
 
-def test_code_file_rewards_fraction_and_binary(tmp_path):
+def test_code_verdict_is_binary_and_its_score_the_share_of_tests_passed(tmp_path):
     path = write(tmp_path, ROWS)
-    add = next(p for p in load_task(f"code:{path}").problems("train", 10, 0) if p.id == "add")
-    half = answer("def add(a, b):\n    return 3\n")
-    frac, binary = load_task(f"code:{path}"), load_task(f"code:{path}", reward="binary")
-    v = frac.verify(add, half)
-    assert (v.status, v.score) == ("incorrect", 0.5) and "1/2 tests" in v.reason
-    assert binary.verify(add, half).score == 0.0
-    good = frac.verify(add, answer("def add(a, b):\n    return a + b\n"))
+    task = load_task(f"code:{path}")
+    add = next(p for p in task.problems("train", 10, 0) if p.id == "add")
+    v = task.verify(add, answer("def add(a, b):\n    return 3\n"))
+    assert (v.status, v.correct, v.score) == ("incorrect", False, 0.5) and "1/2 tests" in v.reason
+    good = task.verify(add, answer("def add(a, b):\n    return a + b\n"))
     assert (good.status, good.score, good.extracted) == ("correct", 1.0, "def add(a, b):\n    return a + b\n")
+    # The old reward=fraction|binary option is gone: partial credit is weighted by rewards.partial.
+    with pytest.raises(ConfigError, match="rewards.partial"):
+        load_task(f"code:{path}", reward="binary")
 
 
 def test_code_file_verify_many_mixes_styles_and_unanswered(tmp_path):
@@ -77,11 +78,27 @@ def test_bad_rows_name_the_file_line_and_key(tmp_path, row, message):
     assert message in str(err.value)
 
 
-def test_bad_options_and_missing_file(tmp_path):
-    with pytest.raises(ConfigError, match="reward"):
-        load_task(f"code:{write(tmp_path, ROWS)}", reward="partial")
+def test_bad_options_and_missing_file(tmp_path, capsys):
+    path = write(tmp_path, ROWS)
+    with pytest.raises(ConfigError, match="did you mean 'timeout_s'"):
+        load_task(f"code:{path}", timeout=3)
+    with pytest.raises(ConfigError, match="task_options.workers must be > 0"):
+        load_task(f"code:{path}", workers=0)
+    with pytest.raises(ConfigError, match="test_fraction must be in"):
+        load_task(f"code:{path}", test_fraction=2)
     with pytest.raises(DataError):
         load_task(f"code:{tmp_path / 'nope.jsonl'}")
+    capsys.readouterr()
+    load_task(f"code:{path}")  # "sq" has no split key: the default policy is said aloud
+    assert 'of the 1 problems without a "split" key are held out' in capsys.readouterr().err
+
+
+def test_both_code_tasks_are_one_class_with_their_own_problems(tmp_path):
+    from r1lab.tasks.code_file import CodeTask
+
+    mine, humaneval = load_task(f"code:{write(tmp_path, ROWS)}", test_fraction=0.5), load_task("humaneval")
+    assert type(mine) is type(humaneval) is CodeTask
+    assert mine.equivalent("print(1)\n", "print(1)") and not mine.equivalent("print(1)", "print(2)")
 
 
 def test_humaneval_task_loads_its_164_problems():

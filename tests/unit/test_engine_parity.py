@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from r1lab.generation import SamplingParams, make_generator
-from r1lab.generation.engine import _Sampler
+from r1lab.generation.sampling import Sampler
 from r1lab.models.loading import load_model
 from r1lab.rl.logprobs import build_batch, completion_logprobs
 
@@ -118,7 +118,7 @@ def test_sampler_draws_from_the_softmax():
     probs = torch.tensor([0.1, 0.2, 0.3, 0.4])
     rows = 4000
     generators = [torch.Generator().manual_seed(i) for i in range(rows)]
-    sampler = _Sampler(SamplingParams(temperature=1.0), generators)
+    sampler = Sampler(SamplingParams(temperature=1.0), generators)
     tok, lp = sampler.sample(probs.log().repeat(rows, 1), list(range(rows)))
     freq = torch.bincount(tok, minlength=4).float() / rows
     assert torch.allclose(freq, probs, atol=0.03)
@@ -127,7 +127,7 @@ def test_sampler_draws_from_the_softmax():
 
 def test_sampler_top_p_keeps_the_smallest_head_reaching_p():
     logits = torch.tensor([[0.5, 0.3, 0.15, 0.05]]).log().repeat(500, 1)
-    sampler = _Sampler(SamplingParams(temperature=1.0, top_p=0.75), [torch.Generator().manual_seed(i) for i in range(500)])
+    sampler = Sampler(SamplingParams(temperature=1.0, top_p=0.75), [torch.Generator().manual_seed(i) for i in range(500)])
     tok, _ = sampler.sample(logits.clone(), list(range(500)))
     assert set(tok.tolist()) == {0, 1}  # 0.5 < 0.75 <= 0.5 + 0.3: the first two tokens only
 
@@ -183,11 +183,11 @@ def test_int8_logprobs_are_the_rounded_policys_and_near_float32(tiny_qwen2):
 
 @pytest.mark.parametrize("scale", [8.0, 0.01])  # peaked: the top 1024 hold top_p; flat: the full sort
 def test_top_p_on_a_large_vocabulary_matches_a_full_sort(scale):
-    from r1lab.generation.engine import _top_p_mask_
+    from r1lab.generation.sampling import top_p_mask_
 
     logits = torch.randn(6, 5000, generator=torch.Generator().manual_seed(0)) * scale
     masked = logits.clone()
-    _top_p_mask_(masked, 0.9)
+    top_p_mask_(masked, 0.9)
     vals, idx = torch.sort(logits, dim=-1, descending=True)
     probs = torch.softmax(vals, -1)
     keep_sorted = (probs.cumsum(-1) - probs) < 0.9

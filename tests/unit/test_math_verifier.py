@@ -19,14 +19,23 @@ import pytest
 
 from r1lab.cli import main
 from r1lab.evaluation.metrics import cons_at_k
-from r1lab.verify.math import MathVerifier, gold_answer, match_key, plain_number, verify_math
+from r1lab.verify.math import MathVerifier, verify_math
+from r1lab.verify.math_equivalence import gold_answer, match_key, plain_number
 
 DEADLINE = 2.0
 SLACK = 3.0  # killing and collecting a worker on a loaded 2-core machine
+VERDICT_DEADLINE = 60.0  # tests of verdicts, not of speed: a loaded machine must not time them out
 
 
 @pytest.fixture(scope="module")
 def verifier():
+    """For the tests of what is equal; the deadline tests make their own at DEADLINE."""
+    with MathVerifier(workers=2, timeout_s=VERDICT_DEADLINE) as v:
+        yield v
+
+
+@pytest.fixture(scope="module")
+def strict():
     with MathVerifier(workers=2, timeout_s=DEADLINE) as v:
         yield v
 
@@ -99,7 +108,7 @@ def test_equivalent_answers_are_correct(verifier):
 
 
 def test_same_answers_through_math_verify_without_fast_paths():
-    with MathVerifier(workers=2, timeout_s=DEADLINE, fast_paths=False) as v:
+    with MathVerifier(workers=2, timeout_s=VERDICT_DEADLINE, fast_paths=False) as v:
         verdicts = v.verify_many([(g, boxed(a)) for g, a in EQUIVALENT])
         assert v.stats["fast"] == 0
     assert [x.status for x in verdicts] == ["correct"] * len(EQUIVALENT)
@@ -120,7 +129,7 @@ def test_answer_comes_from_the_answer_region_only(verifier):
         ("4", "I think the answer is 4", None),  # never the last number
         ("4", "<think>maybe 5</think> <answer>4</answer>", "4"),
         ("4", "<think>\\boxed{5}</think> <answer>\\boxed{4}</answer>", "4"),
-        ("4", "first \\boxed{5} then \\boxed{4}", "4"),
+        ("4", "first \\boxed{5} then \\boxed{4}", "5, 4"),  # several boxes: one list answer
     ]
     verdicts = verifier.verify_many([(g, r) for g, r, _ in cases])
     for (_, _, extracted), v in zip(cases, verdicts):
@@ -134,8 +143,9 @@ def test_unverifiable_when_the_gold_is_empty(verifier):
     assert v.status == "unverifiable" and v.score == 0.0
 
 
-def test_pathological_answers_get_a_verdict_within_the_deadline(verifier):
-    pids_before = set(verifier.worker_pids())
+def test_pathological_answers_get_a_verdict_within_the_deadline(strict):
+    strict.verify_many([("\\frac{1}{2}", boxed("0.5"))] * 2)  # both workers started: not under the deadline
+    pids_before = set(strict.worker_pids())
     cases = {
         "tower": boxed("10^{10^{10^{10}}}"),
         "factorial of a huge number": boxed("(10^{10})!"),
@@ -147,7 +157,7 @@ def test_pathological_answers_get_a_verdict_within_the_deadline(verifier):
     verdicts = {}
     for name, response in cases.items():
         start = time.monotonic()
-        verdicts[name] = verifier.verify("5", response)
+        verdicts[name] = strict.verify("5", response)
         elapsed = time.monotonic() - start
         assert verdicts[name].status in ("correct", "incorrect", "unverifiable"), name
         assert elapsed < DEADLINE + SLACK, f"{name}: {elapsed:.1f} s"
@@ -155,13 +165,14 @@ def test_pathological_answers_get_a_verdict_within_the_deadline(verifier):
     assert verdicts["megabyte answer"].status == "unverifiable"
     assert verdicts["megabyte response"].status == "correct"
     # Overdue workers were killed and replaced: the pool is full, partly new, and still works.
-    assert len(verifier.worker_pids()) == 2
-    assert set(verifier.worker_pids()) != pids_before
-    assert verifier.verify("\\frac{1}{2}", boxed("0.5")).status == "correct"
+    assert len(strict.worker_pids()) == 2
+    assert set(strict.worker_pids()) != pids_before
+    assert strict.verify("\\frac{1}{2}", boxed("0.5")).status == "correct"
 
 
 def test_megabyte_answer_without_the_length_cap_is_cut_off_by_the_deadline():
     with MathVerifier(workers=1, timeout_s=DEADLINE, max_answer_chars=10**7) as v:
+        v.verify("\\frac{1}{2}", boxed("0.5"))  # start the worker first (a check no fast path decides)
         start = time.monotonic()
         verdict = v.verify("5", boxed("(1+" * 200_000 + "1" + ")" * 200_000))
         assert time.monotonic() - start < DEADLINE + SLACK
@@ -181,7 +192,7 @@ def test_a_killed_worker_is_replaced_and_the_check_retried(verifier):
 
 def test_a_thousand_checks_leave_no_stray_worker():
     pairs = [(f"\\frac{{{i}}}{{{i + 1}}}", boxed(f"{i}/{i + 1}" if i % 3 else f"{i + 1}/{i}")) for i in range(1, 1001)]
-    v = MathVerifier(workers=2, timeout_s=DEADLINE, fast_paths=False)
+    v = MathVerifier(workers=2, timeout_s=VERDICT_DEADLINE, fast_paths=False)
     verdicts = v.verify_many(pairs)
     assert len(verdicts) == 1000
     assert [x.correct for x in verdicts] == [bool(i % 3) for i in range(1, 1001)]
@@ -232,7 +243,8 @@ def test_parent_side_helpers():
     assert gold_answer("work\n#### 1,000") == "1,000"
     assert gold_answer("so $\\boxed{\\frac{1}{2}}$.") == "\\frac{1}{2}"
     assert gold_answer(27.0) == "27"
-    assert match_key("\\left( 1, 2 \\right).") == match_key("(1,2)")
+    assert match_key("\\left( 1,2 \\right).") == match_key("(1,2)")
+    assert match_key("32, 349") != match_key("32,349")  # a comma and a space make a list
     assert match_key("\\text{New York}") != match_key("\\text{NewYork}")
     assert plain_number("1,000") == 1000 and plain_number("\\$18") == 18 and plain_number("-.5") == -0.5
     assert plain_number("1,00") is None and plain_number("2^3") is None
@@ -252,8 +264,9 @@ def test_cli_single_check(capsys):
     assert run_cli(capsys, "--gold", "4", "--response", "\\boxed{5}")[0] == 1
 
 
-def test_cli_file_keeps_order_and_names_bad_lines(tmp_path, capsys):
-    rows = [{"gold": "2", "response": "\\boxed{2}"}, {"gold": "\\frac{1}{2004!}", "response": "\\boxed{1/2006!}"},
+def test_cli_file_keeps_order_and_echoes_ids(tmp_path, capsys):
+    rows = [{"gold": "2", "response": "\\boxed{2}", "id": "a"},
+            {"gold": "\\frac{1}{2004!}", "response": "\\boxed{1/2006!}", "id": 2},
             {"gold": "3", "response": "no box"}, {"gold": "0.5", "response": "\\boxed{\\frac{1}{2}}"}]
     pairs = tmp_path / "pairs.jsonl"
     pairs.write_text("".join(json.dumps(r) + "\n" for r in rows))
@@ -262,8 +275,5 @@ def test_cli_file_keeps_order_and_names_bad_lines(tmp_path, capsys):
     lines = [json.loads(line) for line in out.splitlines()]
     assert [x["correct"] for x in lines] == [True, False, False, True]
     assert [x["extracted"] for x in lines] == ["2", "1/2006!", None, "\\frac{1}{2}"]
-    assert all(set(x) == {"correct", "extracted", "status", "reason"} for x in lines)
-    bad = tmp_path / "bad.jsonl"
-    bad.write_text(json.dumps(rows[0]) + "\n{not json\n")
-    code, out, err = run_cli(capsys, "--file", str(bad))
-    assert code == 2 and "bad.jsonl:2" in err
+    assert [x["id"] for x in lines] == ["a", 2, None, None]
+    assert all(set(x) == {"id", "correct", "extracted", "status", "reason"} for x in lines)

@@ -1,19 +1,44 @@
-// r1lab report: draws the figures that report.py prepared (plotly JSON) and runs the completions
-// browser (filters, search, think/answer highlighting). Works from file:// with no network.
+// r1lab report: draws the figures that charts.py prepared (plotly JSON) as the page loads, switches
+// smoothing, and runs the completions browser (filters, search, think/answer highlighting). Works from
+// file:// with no network.
 (function () {
   "use strict";
   const data = JSON.parse(document.getElementById("report-data").textContent);
   const PAGE = 50; // cards rendered at a time; more on request
   const plotConfig = { displaylogo: false, responsive: true };
   const drawn = new Set();
+  const $ = (id) => document.getElementById(id);
 
   // ---------------------------------------------------------------- charts
+  // Training lines of long runs come with a smoothed twin (trace meta {smooth: "raw" | "smoothed",
+  // name}): smoothing on shows the twin and leaves the raw line faint, off shows the raw line alone.
+  function styled(traces) {
+    const on = !data.smoothable || document.getElementById("smooth").checked;
+    return traces.map((t) => {
+      const m = t.meta;
+      if (!m || !m.smooth) return t;
+      if (m.smooth === "smoothed") return Object.assign({}, t, { visible: on });
+      return Object.assign({}, t, { opacity: on ? 0.3 : 1, showlegend: !on, name: on ? m.name + " (raw)" : m.name });
+    });
+  }
+
   function draw(chart) {
     const el = document.getElementById("chart-" + chart.id);
     if (!el || drawn.has(chart.id)) return;
     const layout = Object.assign({ template: data.template }, chart.figure.layout);
-    Plotly.newPlot(el, chart.figure.data, layout, plotConfig);
+    // A responsive plot fills its box: give the box the figure's height, or the plot spills over the
+    // chart below it.
+    if (layout.height) el.style.height = layout.height + "px";
+    Plotly.newPlot(el, styled(chart.figure.data), layout, plotConfig);
     drawn.add(chart.id);
+  }
+
+  function restyleAll() {
+    for (const chart of data.charts) {
+      if (!drawn.has(chart.id)) continue;
+      const el = document.getElementById("chart-" + chart.id);
+      Plotly.react(el, styled(chart.figure.data), Object.assign({ template: data.template }, chart.figure.layout));
+    }
   }
 
   function drawCharts() {
@@ -24,6 +49,10 @@
       more.addEventListener("toggle", () => {
         if (more.open) data.charts.filter((c) => c.lazy).forEach(draw);
       });
+    }
+    if (data.smoothable) {
+      $("smooth-label").hidden = false;
+      $("smooth").addEventListener("change", restyleAll);
     }
   }
 
@@ -118,7 +147,6 @@
 
   // ---------------------------------------------------------------- the browser
   const state = { query: "", source: "", kind: "", stepMin: null, stepMax: null, problem: null, limit: PAGE };
-  const $ = (id) => document.getElementById(id);
 
   function kindOf(r, kind) {
     switch (kind) {
@@ -126,6 +154,7 @@
       case "truncated": return r.finish === "length";
       case "format-invalid": return r.format_ok === false;
       case "format-valid": return r.format_ok === true;
+      case "aha": return r.aha === true;
       default: return true;
     }
   }
@@ -136,7 +165,7 @@
     if (!kindOf(r, state.kind)) return false;
     if (state.stepMin !== null && !(r.step !== null && r.step >= state.stepMin)) return false;
     if (state.stepMax !== null && !(r.step !== null && r.step <= state.stepMax)) return false;
-    return !re || matches(re, r.completion);
+    return !re || matches(re, r.response);
   }
 
   function card(r, re) {
@@ -144,17 +173,18 @@
     const badges = ['<span class="badge ' + esc(r.status) + '">' + esc(r.status) + "</span>"];
     if (r.finish === "length") badges.push('<span class="badge truncated">truncated</span>');
     if (r.format_ok === false) badges.push('<span class="badge format-invalid">format-invalid</span>');
+    if (r.aha === true) badges.push('<span class="badge aha">aha</span>');
     const where = r.step !== null ? "step " + r.step : "sample " + (r.sample ?? "");
     const head = [
       "<b>" + esc(where) + "</b>", esc(r.source), "problem <code>" + esc(r.problem) + "</code>",
       "reward " + num(r.reward, 2) + (comps ? " (" + esc(comps) + ")" : ""),
-      (r.length ?? "–") + " tokens",
+      (r.tokens ?? "–") + " tokens",
       "answer <code>" + esc(r.extracted ?? "none") + "</code> · gold <code>" + esc(r.gold ?? "") + "</code>",
     ].join(" · ");
     const q = data.questions[r.question];
     return '<article class="card st-' + esc(r.status) + '"><header>' + badges.join("") + head + "</header>" +
       (q ? '<div class="question">' + esc(q) + "</div>" : "") +
-      '<pre class="completion">' + renderCompletion(r.completion, re) + "</pre></article>";
+      '<pre class="completion">' + renderCompletion(r.response, re) + "</pre></article>";
   }
 
   // Share of each step's sampled completions that match the search: when did "wait" start to appear?
@@ -169,7 +199,7 @@
       for (const r of data.records) {
         if (r.source !== s.name) continue;
         const c = per.get(r.step) || [0, 0];
-        c[0] += matches(re, r.completion) ? 1 : 0;
+        c[0] += matches(re, r.response) ? 1 : 0;
         c[1] += 1;
         per.set(r.step, c);
       }
@@ -199,6 +229,7 @@
   }
 
   function initBrowser() {
+    if (!$("browser")) return; // no sampled completions (an SFT run): no browser
     const note = data.records.length < data.total_records
       ? "Embedded " + data.records.length + " of " + data.total_records +
         " sampled completions, evenly across steps and problems, to keep this page small."
@@ -225,26 +256,24 @@
     render();
   }
 
-  // Run plotly.js from its inlined text, then draw the charts.
-  function loadPlotly() {
-    const script = document.createElement("script");
-    script.text = document.getElementById("plotly-js").textContent;
-    document.head.appendChild(script); // an inline script runs as it is inserted
+  function drawAha() {
+    const el = $("aha-cards");
+    if (el) el.innerHTML = data.aha.map((r) => card(r, null)).join("");
   }
 
+  // plotly.js ran just before this script; draw everything now, before the page's load event.
+  const plotlyMs = performance.now() - window.r1labPlotlyStart;
   buildNav();
-  initBrowser(); // the match chart needs plotly: drawn on the first search, after it has loaded
-  const contentMs = performance.now();
-  // Two animation frames: the tables and cards are painted before plotly.js takes its second or so.
-  requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(() => {
-    const t0 = performance.now();
-    loadPlotly();
-    const t1 = performance.now();
-    drawCharts();
-    // For tests and the curious: when the content and then the charts were ready, in ms since
-    // navigation started, and how long running plotly.js and drawing the charts took.
-    window.r1labReport = { ready: true, contentMs: contentMs, readyMs: performance.now(), charts: drawn.size,
-                           plotlyMs: t1 - t0, chartsMs: performance.now() - t1 };
-    document.documentElement.dataset.ready = "true";
-  }, 0)));
+  const t0 = performance.now();
+  drawCharts();
+  const chartsMs = performance.now() - t0;
+  drawAha();
+  initBrowser();
+  // For tests and the curious: when the page was ready (ms since navigation started), how long
+  // running plotly.js and drawing the charts took. contentMs is kept for benchmarks/report_open.py:
+  // tables, charts and browser are now painted together.
+  const readyMs = performance.now();
+  window.r1labReport = { ready: true, contentMs: readyMs, readyMs: readyMs, charts: drawn.size,
+                         plotlyMs: plotlyMs, chartsMs: chartsMs };
+  document.documentElement.dataset.ready = "true";
 })();

@@ -26,11 +26,11 @@ continuing from its last checkpoint when the kind keeps one (zero, rl), else fro
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import re
 import shutil
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -39,7 +39,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from r1lab.config import Strict, build_config, load_yaml
-from r1lab.errors import ConfigError, ModelNotFoundError
+from r1lab.errors import ConfigError, ModelNotFoundError, UserError
+from r1lab.models.checkpoint import find_latest
 from r1lab.models.loading import BUILTIN, resolve_model
 
 REF_RE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_-]*)\.([A-Za-z_]+)\}$")
@@ -49,92 +50,33 @@ MARKER = "stage.json"
 
 @dataclass(frozen=True)
 class Kind:
-    config: Callable[[], type[BaseModel]]  # the config class (imported lazily)
-    run: Callable[[BaseModel, Path, bool], Any]  # (config, stage dir, resume) -> anything
+    """A stage kind: its module (which has `Config` and `run(cfg, run_dir, resume)`, the contract every
+    stage keeps) and what the pipeline must know about it before anything runs."""
+
+    module: str
     outputs: dict[str, str]  # output name -> path relative to the stage directory
     models: tuple[str, ...] = ()  # dotted config keys naming a model (dir, built-in or hub id)
     files: tuple[str, ...] = ()  # dotted config keys naming input files ("" = unset)
-    resumable: bool = False  # keeps checkpoints/latest and continues from it
+    resumable: bool = False  # keeps checkpoints (r1lab.models.checkpoint) and continues from the latest
+
+    def stage(self):
+        return importlib.import_module(self.module)
 
 
-# ---------------------------------------------------------------------------------- stage adapters
-def _zero(cfg, d, resume):
-    from r1lab.stages.zero import run_zero
-    return run_zero(cfg, d, resume=resume)
-
-
-def _rl(cfg, d, resume):
-    from r1lab.stages.rl import run_rl
-    return run_rl(cfg, d, resume=resume)
-
-
-def _sample(cfg, d, resume):
-    from r1lab.stages.sample import run_sample
-    return run_sample(cfg, d)
-
-
-def _sft(cfg, d, resume):
-    from r1lab.stages.sft import run_sft
-    return run_sft(cfg, d)
-
-
-def _rm(cfg, d, resume):
-    from r1lab.stages.rm import run_rm
-    return run_rm(cfg, d)
-
-
-def _distill(cfg, d, resume):
-    from r1lab.stages.distill import run_distill
-    return run_distill(cfg, d)
-
-
-def _compare(cfg, d, resume):
-    from r1lab.stages.compare import run_compare
-    return run_compare(cfg, d)
-
-
-class DemoDataConfig(Strict):
-    """The demo's synthetic general prompts, preference pairs and non-reasoning SFT examples."""
-
-    seed: int = 0
-    prompts: int = Field(64, ge=1)
-    pairs: int = Field(400, ge=2)
-    sft: int = Field(64, ge=1)
-
-
-def _demo_data(cfg, d, resume):
-    from r1lab.data.general import write_demo_data
-    return write_demo_data(d, cfg.seed, cfg.prompts, cfg.pairs, cfg.sft)
-
-
-def _base(cfg, d, resume):
-    from r1lab.models.tiny_base import build
-    return build(cfg, d / "model")
-
-
-def _cfg(module: str, name: str) -> Callable[[], type[BaseModel]]:
-    def load():
-        import importlib
-        return getattr(importlib.import_module(module), name)
-    return load
-
-
+MODEL = {"model": "final_model"}
 KINDS: dict[str, Kind] = {
-    "demo_data": Kind(lambda: DemoDataConfig, _demo_data,
-                      {"prompts": "prompts.jsonl", "pairs": "pairs.jsonl", "sft": "sft.jsonl"}),
-    "base": Kind(_cfg("r1lab.models.tiny_base", "BaseBuildConfig"), _base, {"model": "model"}),
-    "zero": Kind(_cfg("r1lab.config", "ZeroConfig"), _zero, {"model": "checkpoints/latest"},
-                 models=("model",), files=("task",), resumable=True),
-    "sample": Kind(_cfg("r1lab.stages.sample", "SampleConfig"), _sample, {"data": "data.jsonl"},
-                   models=("model",), files=("task", "few_shot_data")),
-    "sft": Kind(_cfg("r1lab.stages.sft", "SFTConfig"), _sft, {"model": "model"}, models=("model",), files=("data",)),
-    "rm": Kind(_cfg("r1lab.stages.rm", "RMConfig"), _rm, {"model": "model"}, models=("model",), files=("pairs",)),
-    "rl": Kind(_cfg("r1lab.stages.rl", "RLConfig"), _rl, {"model": "checkpoints/latest"},
-               models=("grpo.model", "reward_model.path"), files=("grpo.task", "general_prompts"), resumable=True),
-    "distill": Kind(_cfg("r1lab.stages.distill", "DistillConfig"), _distill,
-                    {"model": "student/model", "data": "traces/data.jsonl"}, models=("teacher", "student")),
-    "compare": Kind(_cfg("r1lab.stages.compare", "CompareConfig"), _compare, {"table": "table.json"},
-                    models=("models",), files=("task",)),
+    "demo_data": Kind("r1lab.stages.demo_data", {"prompts": "prompts.jsonl", "pairs": "pairs.jsonl", "sft": "sft.jsonl"}),
+    "base": Kind("r1lab.stages.base", MODEL),
+    "zero": Kind("r1lab.stages.zero", MODEL, models=("model",), files=("task",), resumable=True),
+    "sample": Kind("r1lab.stages.sample", {"data": "data.jsonl"}, models=("model",), files=("task", "few_shot_data")),
+    "sft": Kind("r1lab.stages.sft", MODEL, models=("model",), files=("data",)),
+    "rm": Kind("r1lab.stages.rm", MODEL, models=("model",), files=("pairs",)),
+    "rl": Kind("r1lab.stages.rl", MODEL, models=("grpo.model", "reward_model.path"),
+               files=("grpo.task", "general_prompts"), resumable=True),
+    "distill": Kind("r1lab.stages.distill", {"model": "student/final_model", "data": "traces/data.jsonl"},
+                    models=("teacher", "student")),
+    "compare": Kind("r1lab.stages.compare", {"table": "table.json"}, models=("models",), files=("task",)),
+    "eval": Kind("r1lab.stages.eval", {"summary": "summary.json", "samples": "samples.jsonl"}, models=("model",)),
 }
 
 
@@ -240,7 +182,7 @@ def plan(spec: dict, out: Path, source: str) -> list[Stage]:
         kind = KINDS[entry.stage]
         reads: list[str] = []
         raw = _resolve_refs(entry.config, f"{where} config", known, reads)
-        config = build_config(kind.config(), raw, f"{where} config")
+        config = build_config(kind.stage().Config, raw, f"{where} config")
         _check_inputs(kind, raw, made, f"{where} config")
         stage_dir = out / entry.name
         outputs = {name: stage_dir / rel for name, rel in kind.outputs.items()}
@@ -271,13 +213,13 @@ def run_pipeline(spec: dict, out: Path, source: str, log=print) -> dict[str, dic
             log(f"pipeline: stage '{stage.name}' ({stage.kind}) is done, skipped")
             record[stage.name] = json.loads(marker.read_text())
             continue
-        resume = kind.resumable and (stage.dir / "checkpoints" / "latest").exists() and not marker.exists()
+        resume = kind.resumable and find_latest(stage.dir / "checkpoints") is not None and not marker.exists()
         if stage.dir.exists() and not resume:
             shutil.rmtree(stage.dir)  # a stale or half-written stage starts clean
         stage.dir.mkdir(parents=True, exist_ok=True)
         log(f"pipeline: stage '{stage.name}' ({stage.kind}) {'resuming' if resume else 'running'}")
         t0 = time.perf_counter()
-        kind.run(stage.config, stage.dir, resume)
+        kind.stage().run(stage.config, stage.dir, resume=resume, progress=True)
         done = {"stage": stage.kind, "fingerprint": fp, "wall_s": time.perf_counter() - t0,
                 "outputs": {k: str(stage.dir / v) for k, v in kind.outputs.items()}}
         marker.write_text(json.dumps(done, indent=2) + "\n")
@@ -293,8 +235,8 @@ def demo_spec() -> tuple[dict, str]:
     return yaml.safe_load(text), "r1lab/recipes/pipeline_demo.yaml"
 
 
-def register(sub) -> None:
-    p = sub.add_parser("pipeline", help="run stages chained from a YAML file (resumable); --demo: the R1 recipe")
+def add_arguments(p) -> None:
+    """The flags of `r1lab pipeline` (the CLI made the parser)."""
     p.add_argument("file", nargs="?", help="pipeline YAML file")
     p.add_argument("--demo", action="store_true", help="the embedded R1 recipe on the tiny base model")
     p.add_argument("--out", help="output directory (default: the file's 'out', or runs/pipeline-demo)")
@@ -311,8 +253,6 @@ def write_pipeline_report(out: Path, record: dict) -> Path | None:
 
 
 def _run(args) -> int:
-    from r1lab.errors import UserError
-
     if bool(args.file) == bool(args.demo):
         raise UserError("give a pipeline FILE or --demo (one of them)")
     spec, source = demo_spec() if args.demo else (load_yaml(args.file), args.file)
