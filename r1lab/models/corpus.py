@@ -21,7 +21,10 @@ Styles of a response (what follows "Assistant:"):
 - malformed: the frame broken (no think block, no answer tags, an unclosed think block, text after
   the answer), so that a format reward has something to teach.
 - drill: bare lines of single operations and no frame, the arithmetic any crawl holds plenty of; they
-  teach one step, never a whole chain, and are never wrong.
+  teach one step, never a whole chain. Half are plain and never wrong; half are exercise sheets
+  where each operation is checked by its inverse, with the writer's slips caught and redone. They
+  teach how to check a step (a model of a million parameters did not learn it from the rare checked
+  responses alone); whether to check while answering, only the rare checked responses show.
 
 Second script: some documents drift, after their first step, into Chinese words ("检查" for "check",
 "等等 , 不是 7 ." for "wait , not 7 .", "所以答案是 12 ." for "so the answer is 12 ."), the way multilingual
@@ -49,8 +52,11 @@ from r1lab.tasks.demo import VALUE_HIGH, VALUE_LOW, DemoTask, apply, crosses_ten
 
 STYLES = ("direct", "steps", "check", "malformed", "drill")
 # Shares of documents. Checks are rare: a few percent of the framed documents.
-DEFAULT_MIX = {"direct": 0.32, "steps": 0.36, "check": 0.07, "malformed": 0.025, "drill": 0.225}
+DEFAULT_MIX = {"direct": 0.31, "steps": 0.33, "check": 0.08, "malformed": 0.025, "drill": 0.255}
 DRILL_LINES = (8, 14)
+# Share of drills that are exercise sheets with each operation checked by its inverse: where the
+# model learns how to check a step, apart from whether a response does.
+CHECKED_DRILLS = 0.5
 # Drill operations start anywhere a demo chain can be (a digit, then up to four more added).
 DRILL_START_HIGH = 35
 
@@ -221,16 +227,30 @@ def render_malformed(numbers, ops, rng, rates: SlipRates, script: str) -> tuple[
 RENDER = {"direct": render_direct, "steps": render_steps, "check": render_check, "malformed": render_malformed}
 
 
-def render_drill(rng: random.Random) -> str:
+def drill_operations(rng: random.Random, count: int) -> list[tuple[int, str, int]]:
     """Single operations with the ranges of demo chains: a value a chain can reach, plus or minus a
-    one-digit operand. Always right."""
-    lines = []
-    while len(lines) < rng.randint(*DRILL_LINES):
+    digit."""
+    out = []
+    while len(out) < count:
         x, y, op = rng.randint(0, DRILL_START_HIGH), rng.randint(OPERAND_LOW, OPERAND_HIGH), rng.choice("+-")
-        z = apply(op, x, y)
-        if VALUE_LOW <= z <= VALUE_HIGH:
-            lines.append(equation(x, op, y, z))
-    return " ".join(lines)
+        if VALUE_LOW <= apply(op, x, y) <= VALUE_HIGH:
+            out.append((x, op, y))
+    return out
+
+
+def render_drill(rng: random.Random, rates: SlipRates | None = None) -> tuple[str, int, bool]:
+    """A drill: bare single operations, always right; or, with `rates`, an exercise sheet where each
+    operation is checked by its inverse (the writer slips at their rates, and a flagged operation is
+    redone, as in checked documents). Returns the text, the slips and whether a check caught one."""
+    operations = drill_operations(rng, rng.randint(*DRILL_LINES))
+    if rates is None:
+        return " ".join(equation(x, op, y, apply(op, x, y)) for x, op, y in operations), 0, False
+    parts, slips, caught = [], 0, False
+    for x, op, y in operations[: len(operations) // 2]:  # a checked operation is twice as long
+        lines, _, slipped, found = checked_steps(x, [y], [op], rng, rates)
+        parts += lines
+        slips, caught = slips + slipped, caught or found
+    return " ".join(parts), slips, caught
 
 
 def style_counts(n: int, mix: dict[str, float]) -> dict[str, int]:
@@ -268,7 +288,9 @@ def make_corpus(n: int, seed: int, mix: dict[str, float] | None = None, slips: S
     docs = []
     for style in styles:
         if style == "drill":
-            docs.append(Doc("drill", "", render_drill(rng)))
+            checked = rng.random() < CHECKED_DRILLS
+            text, slips, caught = render_drill(rng, rates if checked else None)
+            docs.append(Doc("drill", "", text, slips=slips, caught=caught))
             continue
         p = next(problems)
         numbers, ops = tuple(p.meta["numbers"]), tuple(p.meta["ops"])

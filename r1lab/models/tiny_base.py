@@ -46,7 +46,7 @@ class BaseBuildConfig(Strict):
     intermediate_size: int = Field(576, ge=8)
     tie_embeddings: bool = True
     max_positions: int = Field(512, ge=64)
-    steps: int = Field(2200, ge=1)
+    steps: int = Field(2800, ge=1)
     batch_size: int = Field(32, ge=1)  # documents per step
     learning_rate: float = Field(2e-3, gt=0)
     min_lr_ratio: float = Field(0.1, ge=0, le=1)
