@@ -36,26 +36,31 @@ FORMAT_RE = re.compile(r"^\s*<think>(.+?)</think>\s*<answer>(.+?)</answer>\s*$",
 
 
 class BaseBuildConfig(Strict):
-    seed: int = 0
-    corpus_size: int = Field(24000, ge=10)  # documents
-    vocab_size: int = Field(640, ge=300)  # room for every number of a chain and the second script's words as single tokens
-    hidden_size: int = Field(160, ge=8)
-    layers: int = Field(4, ge=1)
-    heads: int = Field(4, ge=1)
-    kv_heads: int = Field(2, ge=1)
-    intermediate_size: int = Field(576, ge=8)
-    tie_embeddings: bool = True
-    max_positions: int = Field(512, ge=64)
-    steps: int = Field(2800, ge=1)
-    batch_size: int = Field(32, ge=1)  # documents per step
-    learning_rate: float = Field(2e-3, gt=0)
-    min_lr_ratio: float = Field(0.1, ge=0, le=1)
-    warmup_steps: int = Field(100, ge=0)
-    weight_decay: float = Field(0.1, ge=0)
-    threads: int = Field(1, ge=1)
-    eval_problems: int = Field(64, ge=0)  # held-out demo problems for the model card; 0 skips it
-    eval_samples: int = Field(8, ge=1)
-    log_every: int = Field(50, ge=1)
+    """How the embedded tiny base model is rebuilt: its corpus (r1lab.models.corpus), byte-level BPE
+    tokenizer, a small Llama and its pretraining, and the held-out evaluation of its model card."""
+
+    seed: int = Field(0, description="seed of the corpus, the initial weights and the batch order")
+    corpus_size: int = Field(24000, ge=10, description="documents in the pretraining corpus")
+    vocab_size: int = Field(640, ge=300, description="tokenizer vocabulary: room for every number of a chain "
+                            "and the second script's words as single tokens")
+    hidden_size: int = Field(160, ge=8, description="model width")
+    layers: int = Field(4, ge=1, description="transformer layers")
+    heads: int = Field(4, ge=1, description="attention heads")
+    kv_heads: int = Field(2, ge=1, description="key/value heads (grouped-query attention)")
+    intermediate_size: int = Field(576, ge=8, description="MLP hidden width")
+    tie_embeddings: bool = Field(True, description="share the input embedding and output projection")
+    max_positions: int = Field(512, ge=64, description="longest sequence (tokens) the model is built for")
+    steps: int = Field(2800, ge=1, description="pretraining optimizer steps")
+    batch_size: int = Field(32, ge=1, description="documents per pretraining step")
+    learning_rate: float = Field(2e-3, gt=0, description="peak learning rate (AdamW)")
+    min_lr_ratio: float = Field(0.1, ge=0, le=1, description="cosine decay ends at learning_rate x this")
+    warmup_steps: int = Field(100, ge=0, description="linear warmup steps")
+    weight_decay: float = Field(0.1, ge=0, description="AdamW weight decay")
+    threads: int = Field(1, ge=1, description="torch threads (the weights depend on it)")
+    eval_problems: int = Field(64, ge=0, description="held-out demo problems for the model card; 0 skips "
+                               "the evaluation")
+    eval_samples: int = Field(8, ge=1, description="samples per held-out problem for the model card")
+    log_every: int = Field(50, ge=1, description="print the loss every N steps")
 
 
 # ---------------------------------------------------------------------------------------- tokenizer

@@ -139,8 +139,6 @@ class DemoTask:
         return same_text(a, b)
 
 
-def make_task(spec: str, **options) -> DemoTask:
-    unknown = set(options) - {"min_ops", "max_ops"}
-    if unknown:
-        raise ValueError(f"task 'demo' takes the options min_ops and max_ops, got {sorted(unknown)}")
-    return DemoTask(**options)
+def make_task(spec: str, min_ops: int = MIN_OPS, max_ops: int = MAX_OPS) -> DemoTask:
+    """The demo task; `min_ops` and `max_ops` (task_options) set the difficulty: operations per chain."""
+    return DemoTask(min_ops=min_ops, max_ops=max_ops)

@@ -2,6 +2,8 @@
 
 import pytest
 
+from r1lab.errors import ConfigError
+from r1lab.tasks import load_task
 from r1lab.tasks.demo import (
     HIGH,
     LOW,
@@ -89,5 +91,5 @@ def test_held_out_split_runs_out_with_a_clear_error():
 def test_bad_options_are_refused():
     with pytest.raises(ValueError, match="min_ops"):
         make_task("demo", min_ops=4, max_ops=2)
-    with pytest.raises(ValueError, match="options"):
-        make_task("demo", operands=3)
+    with pytest.raises(ConfigError, match="operands"):  # load_task names an option make_task does not take
+        load_task("demo", operands=3)

@@ -108,3 +108,28 @@ def test_reflection_words_by_hand():
     # STEP_AHA: check, check, wait, not, check -> 4 of 5.
     assert reflection_words_per_1k([STEP_AHA]) == pytest.approx(1000 * 4 / 5)
     assert reflection_words_per_1k([PLAIN]) == 0.0
+
+
+def test_held_out_signals_pool_every_sample():
+    from r1lab.evaluation.runner import ProblemResult
+    from r1lab.grpo.metrics import held_out_signals
+    from r1lab.types import Problem, Verdict
+
+    right, wrong = Verdict("correct", 1.0, "46"), Verdict("incorrect", 0.0, "36")
+    results = [ProblemResult(Problem("a", "Compute 47 + 8 - 9 .", 46), [AHA, PLAIN], [right, right], [30, 10]),
+               ProblemResult(Problem("b", "Compute 47 + 8 - 9 .", 46), [MISSED, DIRECT, CHECK_OK], [wrong, right, right],
+                             [20, 5, 40])]
+    signals = held_out_signals(results)
+    assert signals["check_rate"] == pytest.approx(3 / 5) and signals["aha_rate"] == pytest.approx(1 / 5)
+    # Lengths 5, 10, 20, 30, 40: p10 is index 0, p90 index 4 (q * n // 100).
+    assert signals["response_length_p10"] == 5 and signals["response_length_p90"] == 40
+    assert signals["reflection_words_per_1k"] > 0
+
+
+def test_sample_rows_carry_the_aha_mark():
+    from r1lab.types import Problem, Verdict, sample_record
+
+    row = sample_record(Problem("a", "Compute 47 + 8 - 9 .", 46), AHA, 30, "stop", Verdict("correct", 1.0, "46"),
+                        step=3, aha=is_aha(AHA, True))
+    assert row["aha"] is True and row["step"] == 3
+    assert "aha" not in sample_record(Problem("a", "q", 1), PLAIN, 10, "stop", Verdict("correct", 1.0, "1"))
