@@ -26,9 +26,10 @@ from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_token
 from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
 from r1lab.config import Strict
-from r1lab.models.corpus import Doc, corpus_settings, make_corpus
+from r1lab.models.corpus import CHECKED_DRILLS, Doc, corpus_settings, make_corpus
 from r1lab.models.templates import R1_ZERO_TEMPLATE
 from r1lab.rewards.signals import FLAG_RE, emergence_stats, has_check
+from r1lab.tasks.demo import MAX_OPS, MIN_OPS
 
 PAD, EOS = "<|pad|>", "<|endoftext|>"
 TAGS = ("<think>", "</think>", "<answer>", "</answer>")
@@ -369,7 +370,7 @@ def model_card(record: dict) -> str:
         "`<|endoftext|>`; no chat template, so r1lab prompts it with the `r1_zero` frame).",
         "",
         "It is the starting point of `r1lab demo`: a *base* model for the demo task (\"Compute 7 + 8 - 9 + 6 .\": "
-        "2 to 5 additions or subtractions of digits) that has seen worked solutions in several styles, rarely "
+        f"{MIN_OPS} to {MAX_OPS} additions or subtractions of digits) that has seen worked solutions in several styles, rarely "
         "checked, never told which style works, so R1-Zero RL has something to discover.",
         "",
         "## How it was made",
@@ -381,7 +382,8 @@ def model_card(record: dict) -> str:
         "",
         f"- Corpus: {corpus['documents']} synthetic documents, {corpus['tokens']:,} tokens, train-split demo "
         "problems only. Each framed document is the R1-Zero prompt and a response; drills are bare lines "
-        "of single operations, always right.",
+        f"of single operations, always right, except that {CHECKED_DRILLS:.0%} of them are exercise sheets with each "
+        "operation checked by its inverse (the writer's slips caught and redone).",
         f"- Mix of documents: {mix}.",
         f"- Slips (off by 1, 2 or 10) of the corpus's writer: a worked step slips with probability {rates['plain']:.0%}, "
         f"{rates['carry']:.0%} when it carries or borrows across a ten; a direct answer slips {rates['direct']:.0%} per "
