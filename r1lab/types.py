@@ -64,10 +64,11 @@ class Rollout:
 
 def sample_record(problem: Problem, response: str, tokens: int, finish_reason: str, verdict: Verdict, *,
                   step: int | None = None, sample: int | None = None, reward: float | None = None,
-                  components: dict[str, float] | None = None) -> dict[str, Any]:
+                  components: dict[str, float] | None = None, aha: bool | None = None) -> dict[str, Any]:
     """One sampled response as a line of samples.jsonl, the same schema for training runs (`step`,
-    `reward`, `components`) and evaluations (`sample`, the index among a problem's n). Every reader
-    (the eval resume, the report) relies on these keys."""
+    `reward`, `components`, `aha`: whether a self-check caught and fixed a slip, r1lab.rewards.signals.is_aha)
+    and evaluations (`sample`, the index among a problem's n). Every reader (the eval resume, the
+    report) relies on these keys."""
     row: dict[str, Any] = {}
     if step is not None:
         row["step"] = step
@@ -83,4 +84,6 @@ def sample_record(problem: Problem, response: str, tokens: int, finish_reason: s
         row["reward"] = reward
     if components is not None:
         row["components"] = components
+    if aha is not None:
+        row["aha"] = aha
     return row

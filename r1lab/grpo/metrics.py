@@ -1,8 +1,9 @@
 """What a GRPO run records: per-step metrics, the sampled completions kept per step, held-out evals.
 
 Per step: reward and each component, training accuracy, response length (mean, p10, p90), truncation,
-the signals people watch in an R1-style run (reflection words, language mixing), zero-variance groups.
-Held-out evals use the R1 protocol (temperature 0.6, top-p 0.95, eval_n samples per problem) with the
+the signals people watch in an R1-style run (reflection words, share of responses with a self-check,
+aha rate, language mixing: r1lab.rewards.signals), zero-variance groups. Held-out evals add the same
+emergence signals to pass@1, so the base and every later eval are measured alike. Held-out evals use the R1 protocol (temperature 0.6, top-p 0.95, eval_n samples per problem) with the
 same sampling seed every time, so the curve's differences are the model's, not the dice's.
 """
 
@@ -17,13 +18,14 @@ from r1lab.config import RULE_COMPONENTS
 from r1lab.evaluation.runner import encode_prompts, evaluate_problems, summarize
 from r1lab.models.templates import answer_format, placeholder_answers, stop_strings
 from r1lab.rewards.language import language_mixing_rate, problem_language
-from r1lab.rewards.signals import reflection_words_per_1k
+from r1lab.rewards.signals import emergence_stats, is_aha
 from r1lab.types import Rollout, sample_record
 
 
 def step_metrics(rollout: Rollout, zero_var: torch.Tensor) -> dict[str, float]:
     comps = rollout.completions
     lengths = sorted(len(c.token_ids) for c in comps)
+    signals = emergence_stats((c.text, v.correct) for c, v in zip(comps, rollout.verdicts))
     row = {
         "reward_mean": applicable_mean(rollout.rewards),
         "accuracy": sum(v.correct for v in rollout.verdicts) / len(comps),
@@ -32,7 +34,9 @@ def step_metrics(rollout: Rollout, zero_var: torch.Tensor) -> dict[str, float]:
         "response_length_p10": lengths[len(lengths) // 10],
         "response_length_p90": lengths[(9 * len(lengths)) // 10],
         "truncated_rate": sum(c.finish_reason == "length" for c in comps) / len(comps),
-        "reflection_words_per_1k": reflection_words_per_1k([c.text for c in comps]),
+        "reflection_words_per_1k": signals["reflection_words_per_1k"],
+        "check_rate": signals["check_rate"],
+        "aha_rate": signals["aha_rate"],
         "language_mixing_rate": language_mixing_rate(
             [c.text for c in comps], [problem_language(rollout.problems[c.prompt_index]) for c in comps]),
         "zero_variance_group_rate": float(zero_var.float().mean()),
@@ -66,20 +70,32 @@ def kept_samples(rollout: Rollout, step: int, k: int, seed: int) -> list[dict]:
         rows.append(sample_record(
             rollout.problems[c.prompt_index], c.text, len(c.token_ids), c.finish_reason, rollout.verdicts[i],
             step=step, reward=_json_number(rollout.rewards[i]),
-            components={name: _json_number(values[i]) for name, values in rollout.reward_components.items()}))
+            components={name: _json_number(values[i]) for name, values in rollout.reward_components.items()},
+            aha=is_aha(c.text, rollout.verdicts[i].correct)))
     return rows
 
 
 def held_out_eval(s, seed: int) -> dict[str, float]:
-    """pass@1 (with its 95% interval) over eval_n samples per held-out problem, the format-valid rate
-    and mean length; sampled from the float32 policy, scored by the task's verifier."""
+    """pass@1 (with its 95% interval) over eval_n samples per held-out problem, the format-valid rate,
+    response length (mean, p10, p90) and the emergence signals (check_rate, aha_rate, reflection words
+    per 1k); sampled from the float32 policy, scored by the task's verifier."""
     cfg = s.cfg
     results = evaluate_problems(
         s.eval_generator, s.task, s.eval_problems, encode_prompts(s.tokenizer, s.task, s.eval_problems, s.template),
         n=cfg.eval_n, temperature=cfg.eval_temperature, top_p=cfg.eval_top_p,
         max_new_tokens=cfg.max_new_tokens, stop=stop_strings(s.template), seed=seed,
     )
-    return summarize(results, answer_format(s.template), placeholder_answers(s.template))
+    return summarize(results, answer_format(s.template), placeholder_answers(s.template)) | held_out_signals(results)
+
+
+HELD_OUT_SIGNALS = ("check_rate", "aha_rate", "reflection_words_per_1k", "response_length_p10", "response_length_p90")
+
+
+def held_out_signals(results) -> dict[str, float]:
+    """The emergence signals over every sample of a held-out eval (r1lab.evaluation.runner.ProblemResult's)."""
+    signals = emergence_stats(((t, v.correct) for r in results for t, v in zip(r.texts, r.verdicts)),
+                              [n for r in results for n in r.lengths])
+    return {k: signals[k] for k in HELD_OUT_SIGNALS if k in signals}
 
 
 def length_shape(rows: list[dict]) -> dict[str, float]:

@@ -26,8 +26,10 @@ from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_token
 from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
 from r1lab.config import Strict
-from r1lab.models.corpus import DEFAULT_MIX, DEFAULT_SLIP, Doc, make_corpus
+from r1lab.models.corpus import CHECKED_DRILLS, Doc, corpus_settings, make_corpus
 from r1lab.models.templates import R1_ZERO_TEMPLATE
+from r1lab.rewards.signals import FLAG_RE, emergence_stats, has_check
+from r1lab.tasks.demo import MAX_OPS, MIN_OPS
 
 PAD, EOS = "<|pad|>", "<|endoftext|>"
 TAGS = ("<think>", "</think>", "<answer>", "</answer>")
@@ -35,26 +37,31 @@ FORMAT_RE = re.compile(r"^\s*<think>(.+?)</think>\s*<answer>(.+?)</answer>\s*$",
 
 
 class BaseBuildConfig(Strict):
-    seed: int = 0
-    corpus_size: int = Field(24000, ge=10)  # documents
-    vocab_size: int = Field(512, ge=300)  # an upper bound: the small corpus stops BPE short of it
-    hidden_size: int = Field(160, ge=8)
-    layers: int = Field(4, ge=1)
-    heads: int = Field(4, ge=1)
-    kv_heads: int = Field(2, ge=1)
-    intermediate_size: int = Field(576, ge=8)
-    tie_embeddings: bool = True
-    max_positions: int = Field(512, ge=64)
-    steps: int = Field(1500, ge=1)
-    batch_size: int = Field(32, ge=1)  # documents per step
-    learning_rate: float = Field(2e-3, gt=0)
-    min_lr_ratio: float = Field(0.1, ge=0, le=1)
-    warmup_steps: int = Field(100, ge=0)
-    weight_decay: float = Field(0.1, ge=0)
-    threads: int = Field(1, ge=1)
-    eval_problems: int = Field(64, ge=0)  # held-out demo problems for the model card; 0 skips it
-    eval_samples: int = Field(4, ge=1)
-    log_every: int = Field(50, ge=1)
+    """How the embedded tiny base model is rebuilt: its corpus (r1lab.models.corpus), byte-level BPE
+    tokenizer, a small Llama and its pretraining, and the held-out evaluation of its model card."""
+
+    seed: int = Field(0, description="seed of the corpus, the initial weights and the batch order")
+    corpus_size: int = Field(24000, ge=10, description="documents in the pretraining corpus")
+    vocab_size: int = Field(640, ge=300, description="tokenizer vocabulary: room for every number of a chain "
+                            "and the second script's words as single tokens")
+    hidden_size: int = Field(160, ge=8, description="model width")
+    layers: int = Field(4, ge=1, description="transformer layers")
+    heads: int = Field(4, ge=1, description="attention heads")
+    kv_heads: int = Field(2, ge=1, description="key/value heads (grouped-query attention)")
+    intermediate_size: int = Field(576, ge=8, description="MLP hidden width")
+    tie_embeddings: bool = Field(True, description="share the input embedding and output projection")
+    max_positions: int = Field(512, ge=64, description="longest sequence (tokens) the model is built for")
+    steps: int = Field(2800, ge=1, description="pretraining optimizer steps")
+    batch_size: int = Field(32, ge=1, description="documents per pretraining step")
+    learning_rate: float = Field(2e-3, gt=0, description="peak learning rate (AdamW)")
+    min_lr_ratio: float = Field(0.1, ge=0, le=1, description="cosine decay ends at learning_rate x this")
+    warmup_steps: int = Field(100, ge=0, description="linear warmup steps")
+    weight_decay: float = Field(0.1, ge=0, description="AdamW weight decay")
+    threads: int = Field(1, ge=1, description="torch threads (the weights depend on it)")
+    eval_problems: int = Field(64, ge=0, description="held-out demo problems for the model card; 0 skips "
+                               "the evaluation")
+    eval_samples: int = Field(8, ge=1, description="samples per held-out problem for the model card")
+    log_every: int = Field(50, ge=1, description="print the loss every N steps")
 
 
 # ---------------------------------------------------------------------------------------- tokenizer
@@ -184,63 +191,76 @@ def pretrain(model, sequences: list[list[int]], pad_id: int, cfg: BaseBuildConfi
 
 # ------------------------------------------------------------------------------------- evaluation
 def response_style(response: str) -> str:
-    """Which way a response worked: 'malformed' when the frame is broken, else 'check' when it
-    re-checks ("wait"), 'steps' when it writes equations, 'direct' otherwise."""
+    """Which way a response worked: 'malformed' when the frame is broken, else 'check' when it goes
+    back over its work (r1lab.rewards.signals.has_check), 'steps' when it writes equations, 'direct'
+    otherwise."""
     if not FORMAT_RE.match(response):
         return "malformed"
-    if "wait" in response:
+    if has_check(response):
         return "check"
     return "steps" if " = " in response else "direct"
 
 
 @torch.no_grad()
-def sample_responses(model, tokenizer, prompts: list[str], n: int, max_new_tokens: int = 96,
-                     temperature: float = 0.6, top_p: float = 0.95, seed: int = 0) -> list[list[str]]:
+def sample_responses(model, tokenizer, prompts: list[str], n: int, max_new_tokens: int = 128,
+                     temperature: float = 0.6, top_p: float = 0.95, seed: int = 0,
+                     batch_prompts: int = 32) -> list[list[str]]:
     """n sampled responses per prompt with plain `generate`, stopping at </answer> or EOS."""
     torch.manual_seed(seed)
-    tokenizer.padding_side = "left"
-    inputs = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
-    tokenizer.padding_side = "right"
-    out = model.generate(
-        **inputs, do_sample=True, temperature=temperature, top_p=top_p, max_new_tokens=max_new_tokens,
-        num_return_sequences=n, eos_token_id=[tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("</answer>")],
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    texts = tokenizer.batch_decode(out[:, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
-    return [texts[i * n:(i + 1) * n] for i in range(len(prompts))]
+    stop = [tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("</answer>")]
+    out: list[list[str]] = []
+    for start in range(0, len(prompts), batch_prompts):
+        tokenizer.padding_side = "left"
+        inputs = tokenizer(prompts[start:start + batch_prompts], return_tensors="pt", padding=True,
+                           add_special_tokens=False)
+        tokenizer.padding_side = "right"
+        ids = model.generate(**inputs, do_sample=True, temperature=temperature, top_p=top_p,
+                             max_new_tokens=max_new_tokens, num_return_sequences=n, eos_token_id=stop,
+                             pad_token_id=tokenizer.pad_token_id)
+        texts = tokenizer.batch_decode(ids[:, inputs["input_ids"].shape[1]:], skip_special_tokens=True)
+        out += [texts[i * n:(i + 1) * n] for i in range(len(texts) // n)]
+    return out
 
 
-def first_step(problem) -> str:
-    """The opening of a worked solution, " <think> a + b =": a prefix that forces working step by
-    step (or self-checking) without doing any of the arithmetic. ("step by step ." would not do: only
-    a third of the corpus's worked solutions open with it, and this model finds the operands by
-    their distance back, which the extra words shift.)"""
-    numbers, ops = problem.meta["numbers"], problem.meta["ops"]
-    return f" <think> {numbers[0]} {ops[0]} {numbers[1]} ="
+def _rate(values: list[float]) -> float:
+    return sum(values) / len(values) if values else 0.0
 
 
-def evaluate_styles(model, tokenizer, n_problems: int, n_samples: int, force_worked: bool = False) -> dict:
-    """pass@1 on held-out demo problems at the R1 evaluation setting (temperature 0.6, top-p 0.95),
-    overall and per response style; with `force_worked`, every response starts with its first step."""
+def evaluate_styles(model, tokenizer, n_problems: int, n_samples: int, temperature: float = 0.6,
+                    top_p: float = 0.95) -> dict:
+    """pass@1 on held-out demo problems (default: the R1 evaluation setting, temperature 0.6, top-p
+    0.95), overall, per response style and per difficulty (operations in the chain), with the
+    emergence signals (check rate, aha rate, language mixing) and the mean length in tokens."""
+    from r1lab.rewards.language import mixes_languages
     from r1lab.tasks.demo import DemoTask
 
     task = DemoTask()
     problems = task.problems("test", n_problems, seed=0)
-    prefixes = [first_step(p) if force_worked else "" for p in problems]
-    prompts = [R1_ZERO_TEMPLATE.format(question=task.prompt(p)) + pre for p, pre in zip(problems, prefixes, strict=True)]
+    prompts = [R1_ZERO_TEMPLATE.format(question=task.prompt(p)) for p in problems]
+    samples = sample_responses(model, tokenizer, prompts, n_samples, temperature=temperature, top_p=top_p)
     per_style: dict[str, list[float]] = {}
-    lengths = []
-    samples = sample_responses(model, tokenizer, prompts, n_samples)
-    for p, prefix, responses in zip(problems, prefixes, samples, strict=True):
+    per_difficulty: dict[int, list[float]] = {}
+    scored, lengths, mixing = [], [], []
+    for p, responses in zip(problems, samples, strict=True):
         for r in responses:
-            per_style.setdefault(response_style(prefix + r), []).append(task.verify(p, prefix + r).score)
-            lengths.append(len(tokenizer(prefix + r, add_special_tokens=False)["input_ids"]))
-    scores = [s for v in per_style.values() for s in v]
+            score = task.verify(p, r).score
+            per_style.setdefault(response_style(r), []).append(score)
+            per_difficulty.setdefault(p.meta["operations"], []).append(score)
+            scored.append((r, score == 1.0))
+            lengths.append(len(tokenizer(r, add_special_tokens=False)["input_ids"]))
+            mixing.append(float(mixes_languages(r, "en")))
+    signals = emergence_stats(scored, lengths)
     return {
-        "pass@1": sum(scores) / len(scores),
-        "format_ok": 1 - len(per_style.get("malformed", [])) / len(scores),
-        "mean_length": sum(lengths) / len(lengths),
-        "styles": {s: {"share": len(v) / len(scores), "pass@1": sum(v) / len(v)} for s, v in sorted(per_style.items())},
+        "temperature": temperature,
+        "samples": len(scored),
+        "pass@1": _rate([float(ok) for _, ok in scored]),
+        "format_ok": 1 - len(per_style.get("malformed", [])) / len(scored),
+        "mean_length": signals["response_length_mean"],
+        "check_rate": signals["check_rate"],
+        "aha_rate": signals["aha_rate"],
+        "language_mixing_rate": _rate(mixing),
+        "styles": {s: {"share": len(v) / len(scored), "pass@1": _rate(v)} for s, v in sorted(per_style.items())},
+        "difficulty": {str(k): {"pass@1": _rate(v), "samples": len(v)} for k, v in sorted(per_difficulty.items())},
     }
 
 
@@ -264,29 +284,61 @@ def build(cfg: BaseBuildConfig, out: Path, log=print) -> dict:
 
     record = {
         "config": cfg.model_dump(), "parameters": count_parameters(model), "vocab_size": len(tokenizer),
-        "corpus": {"documents": len(docs), "tokens": sum(map(len, sequences)),
-                   "mix": DEFAULT_MIX, "slip_rate": DEFAULT_SLIP,
-                   "styles": dict(sorted(Counter(d.style for d in docs).items()))},
+        "corpus": {"documents": len(docs), "tokens": sum(map(len, sequences)), **corpus_settings(),
+                   "styles": dict(sorted(Counter(d.style for d in docs).items())),
+                   "measured": corpus_stats(docs)},
         # Means over the first and the last few steps (a quarter of the run at most, 50 steps at most).
         "loss_first": mean(losses[:window]), "loss_last": mean(losses[-window:]), "loss_window": window,
         "train_seconds": round(train_seconds, 1),
     }
     if cfg.eval_problems:
         record["eval"] = evaluate_styles(model, tokenizer, cfg.eval_problems, cfg.eval_samples)
-        record["eval_forced_steps"] = evaluate_styles(model, tokenizer, cfg.eval_problems, cfg.eval_samples,
-                                                      force_worked=True)
-        log(f"held-out pass@1 {record['eval']['pass@1']:.3f}, per style {record['eval']['styles']}; "
-            f"started with the first step {record['eval_forced_steps']['pass@1']:.3f}")
+        record["eval_training_temperature"] = evaluate_styles(model, tokenizer, cfg.eval_problems, cfg.eval_samples,
+                                                              temperature=1.0, top_p=1.0)
+        for name in ("eval", "eval_training_temperature"):
+            ev = record[name]
+            log(f"held-out at temperature {ev['temperature']}: pass@1 {ev['pass@1']:.3f}, check rate "
+                f"{ev['check_rate']:.3f}, aha rate {ev['aha_rate']:.3f}, mixing {ev['language_mixing_rate']:.3f}, "
+                f"per style {ev['styles']}, per difficulty {ev['difficulty']}")
+    record["build_seconds"] = round(time.time() - started, 1)
     save(model, tokenizer, out, record)
     log(f"saved to {out} in {time.time() - started:.0f} s")
     return record
+
+
+def corpus_stats(docs: list[Doc]) -> dict:
+    """What the corpus holds, measured on it: per framed style, the share of framed documents and how
+    often their answer is right; per difficulty, how often steps and checked documents are right;
+    how often a check caught a real slip; the share of documents that drift into the second script."""
+    framed = [d for d in docs if d.style != "drill"]
+    by_style: dict[str, list[Doc]] = {}
+    for d in framed:
+        by_style.setdefault(d.style, []).append(d)
+    checks = by_style.get("check", [])
+    difficulty: dict[str, dict[str, float]] = {}
+    for k in sorted({len(d.ops) for d in framed}):
+        row = {}
+        for style in ("direct", "steps", "check"):
+            group = [d.correct for d in by_style.get(style, []) if len(d.ops) == k]
+            if group:
+                row[style] = _rate([float(c) for c in group])
+        difficulty[str(k)] = row
+    return {
+        "styles": {s: {"share_of_framed": len(v) / len(framed), "correct": _rate([float(d.correct) for d in v]),
+                       "drift": _rate([float(d.drift) for d in v])}
+                   for s, v in sorted(by_style.items())},
+        "difficulty": difficulty,
+        "check_catches": _rate([float(d.caught) for d in checks if d.slipped]),
+        "check_false_flags": _rate([float(FLAG_RE.search(d.response) is not None) for d in checks if not d.slipped]),
+        "drift": _rate([float(d.drift) for d in framed]),
+    }
 
 
 def save(model, tokenizer, out: Path, record: dict) -> None:
     out.mkdir(parents=True, exist_ok=True)
     # R1's evaluation setting as the sampling default; r1lab's generators pass their own settings.
     model.generation_config = GenerationConfig(
-        do_sample=True, temperature=0.6, top_p=0.95, max_new_tokens=96,
+        do_sample=True, temperature=0.6, top_p=0.95, max_new_tokens=128,
         eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id,
     )
     model.save_pretrained(out)
@@ -303,8 +355,9 @@ def save(model, tokenizer, out: Path, record: dict) -> None:
 
 def model_card(record: dict) -> str:
     cfg, corpus = record["config"], record["corpus"]
-    mix = ", ".join(f"{s} {w:.0%}" for s, w in corpus["mix"].items())
-    slips = ", ".join(f"{s} {w:.0%}" for s, w in corpus["slip_rate"].items() if w)
+    measured = corpus["measured"]
+    mix = ", ".join(f"{s} {w:.1%}" for s, w in corpus["mix"].items())
+    rates = corpus["slip_rates"]
     lines = [
         "# tiny-base: r1lab's embedded base model",
         "",
@@ -316,23 +369,42 @@ def model_card(record: dict) -> str:
         "`<think>`, `</think>`, `<answer>`, `</answer>` single tokens; pad `<|pad|>` distinct from EOS "
         "`<|endoftext|>`; no chat template, so r1lab prompts it with the `r1_zero` frame).",
         "",
-        "It is the starting point of `r1lab demo`: a *base* model for the demo task (\"Compute a + b - c .\", "
-        "three one-digit operands) that has seen worked solutions in several styles but was never told "
-        "which style works, so R1-Zero RL has something to discover.",
+        "It is the starting point of `r1lab demo`: a *base* model for the demo task (\"Compute 7 + 8 - 9 + 6 .\": "
+        f"{MIN_OPS} to {MAX_OPS} additions or subtractions of digits) that has seen worked solutions in several styles, rarely "
+        "checked, never told which style works, so R1-Zero RL has something to discover.",
         "",
         "## How it was made",
         "",
         f"`r1lab base build --seed {cfg['seed']} --steps {cfg['steps']} --corpus-size {cfg['corpus_size']}` "
-        f"(code: `r1lab/models/tiny_base.py`, corpus: `r1lab/models/corpus.py`), "
-        f"{record['train_seconds'] / 60:.1f} min of pretraining on a 2-core CPU with {cfg['threads']} torch threads.",
+        f"(code: `r1lab/models/tiny_base.py`, corpus: `r1lab/models/corpus.py`): "
+        f"{record['train_seconds'] / 60:.1f} min of pretraining, {record.get('build_seconds', 0) / 60:.1f} min "
+        f"in all with the evaluation below, on a shared 2-core CPU with {cfg['threads']} torch thread(s).",
         "",
         f"- Corpus: {corpus['documents']} synthetic documents, {corpus['tokens']:,} tokens, train-split demo "
         "problems only. Each framed document is the R1-Zero prompt and a response; drills are bare lines "
-        "of single operations.",
+        f"of single operations, always right, except that {CHECKED_DRILLS:.0%} of them are exercise sheets with each "
+        "operation checked by its inverse (the writer's slips caught and redone).",
         f"- Mix of documents: {mix}.",
-        f"- Share of documents with a deliberate slip (off by 1, 2 or 10): {slips}. Direct answers are "
-        "the ones most often wrong; a self-check catches its slip with the inverse operation and redoes "
-        "the chain. Nothing marks any style as better.",
+        f"- Slips (off by 1, 2 or 10) of the corpus's writer: a worked step slips with probability {rates['plain']:.0%}, "
+        f"{rates['carry']:.0%} when it carries or borrows across a ten; a direct answer slips {rates['direct']:.0%} per "
+        f"operation; an inverse operation inside a self-check {rates['check']:.0%}. A self-check follows each step "
+        "with its inverse operation and redoes a step that does not undo to its start; checks caught "
+        f"{measured['check_catches']:.0%} of the slipped checked documents and flagged a step in "
+        f"{measured['check_false_flags']:.0%} of those without a slip (the redo then gives the same value). "
+        "Slips do not depend on whether the writer checks, and checking does not depend on slips: nothing "
+        "marks any style as better.",
+        f"- Second script: {measured['drift']:.1%} of the framed documents drift into Chinese after their first step "
+        "(\"检查\" for \"check\", \"等等 , 不是 7 .\" for \"wait , not 7 .\"), self-checks most often (share drifting per style: "
+        + ", ".join(f"{s} {v['drift']:.0%}" for s, v in measured["styles"].items()) + ").",
+        "",
+        "Share of framed documents and how often their answer is right, per style and per number of operations:",
+        "",
+        "| style | share | right | " + " | ".join(f"{k} ops" for k in measured["difficulty"]) + " |",
+        "|---|---|---|" + "---|" * len(measured["difficulty"]),
+        *[f"| {s} | {v['share_of_framed']:.1%} | {v['correct']:.3f} | "
+          + " | ".join(f"{row[s]:.3f}" if s in row else "" for row in measured["difficulty"].values()) + " |"
+          for s, v in measured["styles"].items()],
+        "",
         f"- Pretraining: {cfg['steps']} steps of {cfg['batch_size']} documents, AdamW (peak lr "
         f"{cfg['learning_rate']}, betas 0.9/0.95, weight decay {cfg['weight_decay']}), {cfg['warmup_steps']} "
         f"warm-up steps then cosine decay to {cfg['min_lr_ratio']} of the peak, loss on every non-pad token. "
@@ -341,22 +413,27 @@ def model_card(record: dict) -> str:
         "- Reproducible: the same seed gives the same corpus and tokenizer everywhere, and the same weights "
         "on the same machine, torch build and thread count.",
     ]
-    if "eval" in record:
-        ev, forced = record["eval"], record["eval_forced_steps"]
+    for name in ("eval", "eval_training_temperature"):
+        if name not in record:
+            continue
+        ev = record[name]
         lines += [
             "",
-            f"## Measured ({cfg['eval_problems']} held-out problems x {cfg['eval_samples']} samples, "
-            "temperature 0.6, top-p 0.95, max 96 new tokens)",
+            f"## Measured at temperature {ev['temperature']} ({cfg['eval_problems']} held-out problems x "
+            f"{cfg['eval_samples']} samples, max 128 new tokens)",
             "",
             f"pass@1 {ev['pass@1']:.3f}; format-valid {ev['format_ok']:.1%}; mean response length "
-            f"{ev['mean_length']:.1f} tokens.",
+            f"{ev['mean_length']:.1f} tokens; responses with a self-check {ev['check_rate']:.1%}; aha "
+            f"(a check that turned a wrong result right) {ev['aha_rate']:.1%}; mixing in the second script "
+            f"{ev['language_mixing_rate']:.1%}.",
             "",
             "| style of the response | share of samples | pass@1 |",
             "|---|---|---|",
             *[f"| {s} | {v['share']:.1%} | {v['pass@1']:.3f} |" for s, v in ev["styles"].items()],
             "",
-            f"With every response started as its first step (\" <think> a + b =\"), pass@1 is "
-            f"{forced['pass@1']:.3f}: what working step by step gets this model, the headroom that RL can find.",
+            "| operations | " + " | ".join(ev["difficulty"]) + " |",
+            "|---|" + "---|" * len(ev["difficulty"]),
+            "| pass@1 | " + " | ".join(f"{v['pass@1']:.3f}" for v in ev["difficulty"].values()) + " |",
         ]
     lines += ["", "Load it with `AutoModelForCausalLM.from_pretrained(dir)` and `AutoTokenizer.from_pretrained(dir)`, "
               "or in r1lab as `--model tiny-base`.", ""]

@@ -1,15 +1,32 @@
-"""Signals people watch in an R1-style run, computed from completion text."""
+"""Signals people watch in an R1-style run, computed from completion text: reflection words, self-checks
+and "aha" moments (DeepSeek-AI 2025, section 2.2.4: the model "learns to rethink using an
+anthropomorphic tone", re-evaluating its initial approach). Pure functions of the text (and of the
+verifier's verdict for aha), the same for training steps and held-out evals. None of them is a
+reward: they are measured, never optimised.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 
-from r1lab.verify.extract import THINK_CLOSE, THINK_OPEN
+from r1lab.verify.extract import THINK_CLOSE, THINK_OPEN, extract_answer
 
 # Words that mark re-examination in the reasoning ("wait, let me check" moments; the R1 paper's
 # "aha moment", DeepSeek-AI 2025, section 2.2.4).
 REFLECTION_WORDS = frozenset({"wait", "check", "verify", "hmm", "recheck", "mistake", "reconsider"})
 WORD_RE = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
+# A self-check opens with one of these (English, and the Chinese of the demo corpus's drifting
+# documents: 等等 "wait", 检查 "check", 验证 "verify").
+CHECK_RE = re.compile(r"\b(?:wait|check|let me (?:re)?check|re-?check|double-check|verify|verifying)\b|等等|检查|验证",
+                      re.IGNORECASE)
+# A check that found something wrong says so: "..., not 47", "that is wrong", "a mistake", 不是 / 错 (but not
+# 没错, "no error").
+FLAG_RE = re.compile(r"\bnot\s+-?\d|\b(?:wrong|mistake|incorrect|error)\b|不是|(?<!没)错", re.IGNORECASE)
+NUMBER_RE = re.compile(r"-?\d+(?:\.\d+)?")
+_NUM = r"-?\d+(?:\.\d+)?"
+# "7 + 8 = 15": the left side (two numbers and an operator) and the result.
+EQUATION_RE = re.compile(rf"({_NUM}\s*[-+*/x×÷]\s*{_NUM})\s*=\s*({_NUM})")
 
 
 def reasoning_text(response: str) -> str:
@@ -26,3 +43,100 @@ def reflection_words_per_1k(responses: list[str]) -> float:
     if not words:
         return 0.0
     return 1000.0 * sum(w in REFLECTION_WORDS for w in words) / len(words)
+
+
+def has_check(response: str) -> bool:
+    """Whether the reasoning goes back over its own work ("wait , let me check .", "let me verify")."""
+    return CHECK_RE.search(reasoning_text(response)) is not None
+
+
+def _same_number(a: str, b: str) -> bool:
+    try:
+        return float(a) == float(b)
+    except ValueError:
+        return a.strip() == b.strip()
+
+
+def _left(expression: str) -> str:
+    return re.sub(r"\s+", "", expression)
+
+
+def _corrects_after(before: str, after: str) -> bool | None:
+    """Whether the first equation after a flag recomputes an expression written before it and gets
+    a different result (None when there are no equations before the flag to compare with)."""
+    earlier = {_left(left): result for left, result in EQUATION_RE.findall(before)}
+    if not earlier:
+        return None
+    for left, result in EQUATION_RE.findall(after):
+        if _left(left) in earlier:
+            return not _same_number(earlier[_left(left)], result)
+    return False
+
+
+def is_aha(response: str, correct: bool) -> bool:
+    """An "aha": a self-check finds an intermediate result wrong, the response corrects it and ends
+    correct. Concretely, all of: the response is correct (the verifier's verdict); its reasoning has
+    a check; after the check, something is flagged wrong ("wait , not 7", "wrong", "mistake", 不是);
+    and after the flag the response recomputes an expression it had written before and gets a
+    different result ("7 + 8 = 14 . check 14 - 8 = 6 . wait , not 7 . 7 + 8 = 15 ."), so a wrong
+    intermediate result was replaced. For reasoning without equations, the replacement is judged on
+    the result reached when the check opened (the last number before it) against the final answer."""
+    if not correct:
+        return False
+    think = reasoning_text(response)
+    check = CHECK_RE.search(think)
+    if check is None:
+        return False
+    for flag in FLAG_RE.finditer(think, check.end()):
+        corrected = _corrects_after(think[:flag.start()], think[flag.end():])
+        if corrected is None:  # no equations: compare what was reached with the final answer
+            reached = NUMBER_RE.findall(think[:check.start()])
+            answer = extract_answer(response)
+            return bool(reached) and answer is not None and not _same_number(reached[-1], answer)
+        if corrected:
+            return True
+    return False
+
+
+def _percentile(sorted_values: Sequence[int], q: int) -> int:
+    """The q-th percentile by index (q * n // 100), the convention of the training loop's length stats."""
+    return sorted_values[(q * len(sorted_values)) // 100]
+
+
+def emergence_stats(samples: Iterable[tuple[str, bool]], lengths: Sequence[int] | None = None) -> dict[str, float]:
+    """The emergence signals of a set of responses, each given as (text, correct):
+
+    - reflection_words_per_1k: reflection words per 1,000 words of reasoning;
+    - check_rate: share of responses with a self-check;
+    - aha_rate: share of responses that are an aha (see `is_aha`), aha_count the number;
+    - accuracy_with_check / accuracy_without_check: accuracy of the responses that check and of those
+      that do not (absent when there are none): whether checking pays;
+    - with `lengths` (tokens per response, same order): response_length_mean, _p10 and _p90.
+    Empty input gives zeros and n = 0."""
+    samples = list(samples)
+    texts = [t for t, _ in samples]
+    n = len(samples)
+    checks = [has_check(t) for t in texts]
+    ahas = sum(is_aha(t, ok) for t, ok in samples)
+    out: dict[str, float] = {
+        "n": n,
+        "reflection_words_per_1k": reflection_words_per_1k(texts),
+        "check_rate": sum(checks) / n if n else 0.0,
+        "aha_rate": ahas / n if n else 0.0,
+        "aha_count": ahas,
+    }
+    with_check = [ok for (_, ok), c in zip(samples, checks) if c]
+    without_check = [ok for (_, ok), c in zip(samples, checks) if not c]
+    if with_check:
+        out["accuracy_with_check"] = sum(with_check) / len(with_check)
+    if without_check:
+        out["accuracy_without_check"] = sum(without_check) / len(without_check)
+    if lengths is not None:
+        if len(lengths) != n:
+            raise ValueError(f"{len(lengths)} lengths for {n} responses")
+        if n:
+            ordered = sorted(lengths)
+            out["response_length_mean"] = sum(ordered) / n
+            out["response_length_p10"] = _percentile(ordered, 10)
+            out["response_length_p90"] = _percentile(ordered, 90)
+    return out

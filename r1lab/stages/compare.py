@@ -5,7 +5,8 @@ Every model gets the same problems, the same sampling settings and the same seed
 temperature 0.6, top-p 0.95, n samples per problem, pass@1 as the mean over samples), scored by the
 task's own verifier. Per row: pass@1 with a bootstrap 95% interval over problems, mean response
 length in tokens, the format-valid rate and the language-mixing rate (share of responses whose
-reasoning has a word outside the prompt's language). Written to RUN/table.json as {"rows": [...]}.
+reasoning has a word outside the prompt's language) with its bootstrap 95% interval over problems,
+like pass@1's. Written to RUN/table.json as {"rows": [...]}.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ import torch
 from pydantic import Field
 
 from r1lab.config import GeneratorKey, Strict, SystemPromptKey, TemplateKey, add_config_flags, load_config
+from r1lab.evaluation.metrics import mean_with_ci
 from r1lab.evaluation.runner import encode_prompts, evaluate_problems, summarize
 from r1lab.generation import make_generator
 from r1lab.models.loading import load_model
 from r1lab.models.templates import answer_format, placeholder_answers, prompt_format, stop_strings
-from r1lab.rewards.language import language_mixing_rate, problem_language
+from r1lab.rewards.language import mixes_languages, problem_language
 from r1lab.rewards.signals import reflection_words_per_1k
 from r1lab.tasks import load_task
 
@@ -52,10 +54,12 @@ def evaluate_model(model_path: str, cfg: CompareConfig, task, problems) -> dict:
         stop=stop_strings(template), seed=cfg.seed + 7919,
     )
     texts = [t for r in results for t in r.texts]
-    targets = [problem_language(r.problem) for r in results for _ in r.texts]
+    # Per problem: the share of its samples that mix languages; the mean over problems is the rate.
+    mixing = mean_with_ci([sum(mixes_languages(t, problem_language(r.problem)) for t in r.texts) / len(r.texts)
+                           for r in results], seed=cfg.seed)
     return {
         **summarize(results, answer_format(template), placeholder_answers(template)),
-        "language_mixing_rate": language_mixing_rate(texts, targets),
+        "language_mixing_rate": mixing["mean"], "language_mixing_rate_ci95": mixing["ci95"],
         "reflection_words_per_1k": reflection_words_per_1k(texts),
         "parameters": sum(p.numel() for p in model.parameters()),
         "problems": len(results), "samples_per_problem": cfg.n,
@@ -84,12 +88,16 @@ def run(cfg: CompareConfig, run_dir: Path, resume: bool = False, progress: bool 
     return table
 
 
+def with_ci(value: float, ci: list[float] | None) -> str:
+    return f"{value:.3f}" + (f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else "")
+
+
 def format_table(table: dict) -> str:
-    lines = ["| model | held-out pass@1 [95% CI] | mean length | format-valid | language mixing |",
+    lines = ["| model | held-out pass@1 [95% CI] | mean length | format-valid | language mixing [95% CI] |",
              "|---|---|---|---|---|"]
     for r in table["rows"]:
-        lines.append(f"| {r['model']} | {r['pass@1']:.3f} [{r['pass@1_ci95'][0]:.3f}, {r['pass@1_ci95'][1]:.3f}] | "
-                     f"{r['response_length_mean']:.1f} | {r['format_rate']:.3f} | {r['language_mixing_rate']:.3f} |")
+        lines.append(f"| {r['model']} | {with_ci(r['pass@1'], r['pass@1_ci95'])} | {r['response_length_mean']:.1f} | "
+                     f"{r['format_rate']:.3f} | {with_ci(r['language_mixing_rate'], r.get('language_mixing_rate_ci95'))} |")
     return "\n".join(lines)
 
 

@@ -1,8 +1,9 @@
 """`r1lab demo`: R1-Zero end to end on the embedded default, on a CPU, in minutes.
 
 The zero stage's loop on the demo recipe (r1lab/recipes/demo.yaml) with held-out evals of the base
-model before the first step and of the final model after the last (same problems, same sampling
-seed), then a short table, the two curves and the HTML report.
+model before the first step, every eval_every steps and of the final model after the last (same
+problems, same sampling seed), then a short table (with the share of responses that check themselves
+and the aha rate), the two curves and the HTML report.
 """
 
 from __future__ import annotations
@@ -38,12 +39,13 @@ def run(cfg: ZeroConfig, run_dir: Path, resume: bool = False, progress: bool = T
 
 def print_table(summary: dict, run_dir: Path) -> None:
     print()
-    print("| model | held-out pass@1 [95% CI] | format-valid | mean length (tokens) |")
-    print("|---|---|---|---|")
+    print("| model | held-out pass@1 [95% CI] | format-valid | mean length (tokens) | with a check | aha rate |")
+    print("|---|---|---|---|---|---|")
     for name in ("base", "final"):
         row = summary[name]
         print(f"| {name} | {row['pass@1']:.3f} [{row['pass@1_ci95'][0]:.3f}, {row['pass@1_ci95'][1]:.3f}] | "
-              f"{row['format_rate']:.3f} | {row['response_length_mean']:.1f} |")
+              f"{row['format_rate']:.3f} | {row['response_length_mean']:.1f} | {row.get('check_rate', 0):.3f} | "
+              f"{row.get('aha_rate', 0):.3f} |")
     shape = summary["response_length"]
     if shape:
         print(f"\ntraining response length: {shape['first_tenth_mean']:.1f} -> {shape['last_tenth_mean']:.1f} "

@@ -26,6 +26,7 @@ from r1lab.errors import UserError
 from r1lab.evaluation.benchmarks import default_data_dir, load_benchmark
 from r1lab.evaluation.runner import ProblemResult, encode_prompts, evaluate_problems, report
 from r1lab.models.templates import PromptFormat, answer_format, placeholder_answers
+from r1lab.rewards.signals import is_aha
 from r1lab.types import Problem, Verdict, sample_record
 
 # Settings that change the samples: a rerun into the same OUT must match them (limit may grow).
@@ -144,7 +145,7 @@ def generate_missing(cfg: EvalConfig, task, todo: list[Problem], out: Path, done
 
 
 def sample_rows(r: ProblemResult) -> list[dict]:
-    return [sample_record(r.problem, text, length, finish, v, sample=i)
+    return [sample_record(r.problem, text, length, finish, v, sample=i, aha=is_aha(text, v.correct))
             for i, (text, v, length, finish) in enumerate(zip(r.texts, r.verdicts, r.lengths, r.finish_reasons))]
 
 

@@ -99,6 +99,8 @@ def test_eval_style_classifier():
     assert tiny_base.response_style(" <think> the answer is 3 . </think> <answer> 3 </answer>") == "direct"
     assert tiny_base.response_style(" <think> 1 + 2 = 3 . wait , let me check . 3 - 2 = 1 . </think> "
                                     "<answer> 3 </answer>") == "check"
+    assert tiny_base.response_style(" <think> 1 + 2 = 3 . 等等 , 让我检查 . 3 - 2 = 1 . 没错 . </think> "
+                                    "<answer> 3 </answer>") == "check"
     assert tiny_base.response_style(" <answer> 3 </answer>") == "malformed"
 
 

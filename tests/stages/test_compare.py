@@ -15,7 +15,16 @@ def test_table_rows(tiny_r1, tmp_path):
     for row in table["rows"]:
         lo, hi = row["pass@1_ci95"]
         assert 0 <= lo <= row["pass@1"] <= hi <= 1
-        assert 0 <= row["format_rate"] <= 1 and 0 <= row["language_mixing_rate"] <= 1
+        assert 0 <= row["format_rate"] <= 1
+        lo, hi = row["language_mixing_rate_ci95"]
+        assert 0 <= lo <= row["language_mixing_rate"] <= hi <= 1
         assert 0 < row["response_length_mean"] <= 8
     assert table["rows"][0]["pass@1"] == table["rows"][1]["pass@1"]  # same model, same seeds, same answers
-    assert format_table(table).count("\n") == 3
+    assert format_table(table).count("\n") == 3 and "language mixing [95% CI]" in format_table(table)
+
+
+def test_table_shows_the_mixing_interval():
+    row = {"model": "r1_zero", "pass@1": 0.5, "pass@1_ci95": [0.4, 0.6], "response_length_mean": 30.0,
+           "format_rate": 1.0, "language_mixing_rate": 0.0625, "language_mixing_rate_ci95": [0.03125, 0.09375]}
+    assert format_table({"rows": [row]}).splitlines()[-1] == \
+        "| r1_zero | 0.500 [0.400, 0.600] | 30.0 | 1.000 | 0.062 [0.031, 0.094] |"

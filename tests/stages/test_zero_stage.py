@@ -12,7 +12,8 @@ from r1lab.models.loading import TINY_BASE_DIR
 from r1lab.stages.zero import run as run_zero
 
 REQUIRED = ["step", "step_time_s", "reward_mean", "reward/accuracy", "reward/format", "accuracy",
-            "response_length_mean", "entropy", "reflection_words_per_1k"]
+            "response_length_mean", "response_length_p10", "response_length_p90", "entropy",
+            "reflection_words_per_1k", "check_rate", "aha_rate"]
 
 
 def tiny_cfg(**overrides):

@@ -1,5 +1,7 @@
 """The synthetic corpus of the tiny base model: styles in their shares, arithmetic right except the
-intended slips, self-checks that catch their slips, and the same corpus for the same seed."""
+writer's slips, slips likelier on harder steps and in longer chains, self-checks that catch real slips
+and rarely flag right steps, no style signal, a second script in a share of documents, and the same
+corpus for the same seed."""
 
 import random
 import re
@@ -9,17 +11,20 @@ import pytest
 from r1lab.models.corpus import (
     DEFAULT_MIX,
     STYLES,
-    check_text,
+    SlipRates,
+    checked_steps,
     make_corpus,
     render_check,
     style_counts,
     work_steps,
 )
-from r1lab.tasks.demo import DemoTask, evaluate
+from r1lab.rewards.language import mixes_languages
+from r1lab.rewards.signals import has_check, is_aha
+from r1lab.tasks.demo import DemoTask, crosses_ten, evaluate
 
-# Values may go negative after a deliberate slip (e.g. "20 - 17 = 2 . 2 - 3 = -1 ."), so signs are parsed.
 EQUATION = re.compile(r"(-?\d+) ([+-]) (\d+) = (-?\d+)")
 FORMAT = re.compile(r"^\s*<think>(.+?)</think>\s*<answer>(.+?)</answer>\s*$", re.DOTALL)
+NO_SLIPS = SlipRates(plain=0, carry=0, check=0, direct=0)
 
 
 def wrong_equations(text: str) -> list[tuple[int, int]]:
@@ -32,9 +37,17 @@ def wrong_equations(text: str) -> list[tuple[int, int]]:
     return out
 
 
+CHECKED = re.compile(r"(?:check|检查) (-?\d+) ([+-]) (\d+) = (-?\d+) \.( (?:wait , not|等等 , 不是) (-?\d+) \.)?")
+
+
+def rate(values) -> float:
+    values = list(values)
+    return sum(values) / len(values)
+
+
 @pytest.fixture(scope="module")
 def corpus():
-    return make_corpus(2000, seed=0)
+    return make_corpus(6000, seed=0)
 
 
 def test_style_counts_are_exact_and_sum_to_n():
@@ -43,17 +56,21 @@ def test_style_counts_are_exact_and_sum_to_n():
     assert style_counts(7, {"a": 0.5, "b": 0.3, "c": 0.2}) == {"a": 4, "b": 2, "c": 1}
 
 
-def test_styles_present_in_their_shares(corpus):
+def test_styles_present_in_their_shares_and_checks_rare(corpus):
     counts = {s: sum(d.style == s for d in corpus) for s in STYLES}
     for style, share in DEFAULT_MIX.items():
         assert abs(counts[style] - share * len(corpus)) <= 1, (style, counts)
     assert all(counts[s] > 0 for s in STYLES)
+    framed = [d for d in corpus if d.style != "drill"]
+    assert 0.02 < rate(has_check(d.response) for d in framed) < 0.12  # about one framed response in ten
 
 
 def test_frame_is_valid_except_in_malformed_documents(corpus):
     for d in corpus:
         if d.style == "drill":
             assert d.prompt == "" and "<think>" not in d.response
+            if "check" not in d.response:  # plain drills are never wrong
+                assert wrong_equations(d.response) == []
         elif d.style == "malformed":
             assert not FORMAT.match(d.response), d.response
         else:
@@ -61,60 +78,138 @@ def test_frame_is_valid_except_in_malformed_documents(corpus):
             assert f"<answer> {d.answer_given} </answer>" in d.response
 
 
-def test_worked_steps_are_right_except_the_intended_slip(corpus):
-    for d in corpus:
-        wrong = wrong_equations(d.response)
-        if d.style == "drill" or not d.slipped:
-            assert wrong == [], d.response
-        elif " = " in d.response:  # a malformed answer without a think block has no steps to slip in
-            assert len(wrong) == 1, d.response
-            written, true = wrong[0]
-            assert written - true in (-10, -2, -1, 1, 2, 10)
-
-
-def test_direct_answers_are_wrong_only_when_slipped_and_then_by_a_little(corpus):
-    direct = [d for d in corpus if d.style == "direct"]
-    assert all(d.correct != d.slipped for d in direct)
-    assert 0.3 < sum(d.slipped for d in direct) / len(direct) < 0.6
-    for d in direct:
-        assert " = " not in d.response  # no worked steps in a direct answer
-        true = evaluate(list(d.numbers), list(d.ops))
-        assert abs(d.answer_given - true) in (0, 1, 2, 10)
-
-
-def test_worked_styles_answer_what_their_steps_say(corpus):
+def test_steps_are_wrong_exactly_where_the_writer_slipped(corpus):
     for d in corpus:
         if d.style == "steps":
-            assert d.correct != d.slipped
-        if d.style == "check":
-            assert d.correct  # a self-check always catches its slip
-            assert ("wait , let me check" in d.response) and ((", not " in d.response) == d.slipped)
+            wrong = wrong_equations(d.response)
+            assert len(wrong) == d.slips, d.response
+            assert all(written - true in (-10, -2, -1, 1, 2, 10) for written, true in wrong)
+            assert d.correct != d.slipped or d.slips > 1  # two slips may cancel out
 
 
-def test_check_text_by_hand():
-    # 68 - 60 + 48 = 56. A slip in the second step (57 instead of 56) is caught first.
-    text, answer = check_text((68, 60, 48), ("-", "+"), [8, 57])
-    assert text == "wait , let me check . 57 - 48 = 9 , not 8 . so 8 + 48 = 56 ."
-    assert answer == 56
-    # A slip in the first step (9 instead of 8): step two undoes fine, step one does not.
-    text, answer = check_text((68, 60, 48), ("-", "+"), [9, 57])
-    assert text == "wait , let me check . 57 - 48 = 9 . 9 + 60 = 69 , not 68 . so 68 - 60 = 8 . 8 + 48 = 56 ."
-    assert answer == 56
-    text, answer = check_text((68, 60, 48), ("-", "+"), [8, 56])
-    assert text.endswith("56 - 48 = 8 . 8 + 60 = 68 . it checks out .") and answer == 56
+def test_every_checked_step_is_checked_and_flags_only_mismatches(corpus):
+    for d in (d for d in corpus if d.style == "check"):
+        think = d.response.split("</think>")[0]
+        checks = CHECKED.findall(think)
+        forward = len(EQUATION.findall(think)) - len(checks)
+        assert len(checks) == forward >= len(d.ops), d.response  # one check per written step
+        for _start, _op, _n, back, flag, started in checks:
+            if flag:  # a flag names the start the inverse failed to give back
+                assert int(started) != int(back)
+
+
+def test_slips_grow_with_difficulty(corpus):
+    worked = [d for d in corpus if d.style in ("steps", "check")]
+    by_ops = {k: rate(d.slipped for d in worked if len(d.ops) == k) for k in range(2, 5)}
+    assert by_ops[4] > by_ops[3] > by_ops[2] and by_ops[4] > 1.6 * by_ops[2], by_ops
+    steps = [d for d in corpus if d.style == "steps"]
+    by_ops = {k: rate(d.correct for d in steps if len(d.ops) == k) for k in range(2, 5)}
+    assert by_ops[2] > by_ops[3] > by_ops[4], by_ops
+
+
+def test_carrying_steps_slip_more():
+    rng, rates = random.Random(0), SlipRates()
+    carry = [work_steps(47, [8], "+", rng, rates)[2] for _ in range(4000)]
+    plain = [work_steps(41, [8], "+", rng, rates)[2] for _ in range(4000)]
+    assert crosses_ten(47, "+", 8) and not crosses_ten(41, "+", 8)
+    assert rate(carry) == pytest.approx(rates.carry, abs=0.02)
+    assert rate(plain) == pytest.approx(rates.plain, abs=0.01)
+
+
+def test_checks_catch_real_slips_and_rarely_flag_right_steps(corpus):
+    checks = [d for d in corpus if d.style == "check"]
+    slipped = [d for d in checks if d.slipped]
+    clean = [d for d in checks if not d.slipped]
+    assert rate(d.caught for d in slipped) > 0.9
+    flagged_clean = rate("not" in d.response or "不是" in d.response for d in clean)
+    assert 0 < flagged_clean < 0.15  # imperfect: an inverse operation slips now and then
+    # Checking pays in the corpus because it works, not because checked documents slip less.
+    steps = [d for d in corpus if d.style == "steps"]
+    assert rate(d.slipped for d in checks) == pytest.approx(rate(d.slipped for d in steps), abs=0.08)
+    assert rate(d.correct for d in checks) > rate(d.correct for d in steps) + 0.08
+    # The corpus's catches are ahas by the detector that the training loop uses; its false flags are not.
+    caught_right = [d for d in slipped if d.caught and d.correct]
+    assert caught_right and all(is_aha(d.response, True) for d in caught_right)
+    assert not any(is_aha(d.response, d.correct) for d in clean)
+
+
+def test_half_the_drills_are_checked_exercises(corpus):
+    drills = [d for d in corpus if d.style == "drill"]
+    checked = [d for d in drills if "check" in d.response]
+    assert 0.4 < len(checked) / len(drills) < 0.6
+    for d in checked:
+        assert not mixes_languages(d.response, "en") and d.response.count("check") >= 4
+    # Their slips are caught too: every checked exercise that slipped shows the redo.
+    assert any(d.caught for d in checked) and all("wait , not" in d.response for d in checked if d.caught)
+
+
+def test_direct_answers_grow_wrong_with_length(corpus):
+    direct = [d for d in corpus if d.style == "direct"]
+    for d in direct:
+        assert " = " not in d.response and not has_check(d.response)
+    by_ops = {k: rate(d.correct for d in direct if len(d.ops) == k) for k in range(2, 5)}
+    assert by_ops[2] > by_ops[4] + 0.15, by_ops
+
+
+def test_a_share_drifts_into_the_second_script_checks_most(corpus):
+    framed = [d for d in corpus if d.style not in ("drill", "malformed")]
+    assert 0.03 < rate(d.drift for d in framed) < 0.12
+    by_style = {s: rate(d.drift for d in framed if d.style == s) for s in ("direct", "steps", "check")}
+    assert by_style["check"] > 3 * by_style["steps"] and by_style["direct"] > 0, by_style
+    # Drift says nothing about correctness.
+    checks = [d for d in framed if d.style == "check"]
+    assert rate(d.correct for d in checks if d.drift) == pytest.approx(rate(d.correct for d in checks if not d.drift),
+                                                                       abs=0.1)
+    for d in framed:
+        assert mixes_languages(d.response, "en") == (d.drift and (d.style != "steps" or "所以" in d.response))
+    assert not any(mixes_languages(d.response, "en") for d in corpus if d.style == "drill")
+    assert not any(d.drift for d in corpus if d.style == "malformed")
+
+
+def test_checked_steps_by_hand():
+    parts, values, slips, caught = checked_steps(6, (8, 2), ("-", "+"))
+    assert " ".join(parts) == "6 - 8 = -2 . check -2 + 8 = 6 . -2 + 2 = 0 . check 0 - 2 = -2 ."
+    assert (values, slips, caught) == ([-2, 0], 0, False)
+    parts, values, slips, caught = checked_steps(7, (8,), ("+",), script="cjk")
+    assert " ".join(parts) == "7 + 8 = 15 . 检查 15 - 8 = 7 ." and values == [15]
+
+
+def test_a_slip_is_caught_and_redone():
+    # Slip every first attempt, never a redo or an inverse operation: a seeded stream stands in for
+    # the writer, so find a seed whose first draw slips and the next ones do not.
+    rates = SlipRates(plain=0.5, carry=0.5, check=0.0, direct=0.0)
+    for seed in range(200):
+        rng = random.Random(seed)
+        parts, values, slips, caught = checked_steps(7, (8,), ("+",), rng, rates)
+        if slips == 1 and values == [15]:
+            break
+    text = " ".join(parts)
+    wrong = int(parts[0].split(" = ")[1].rstrip(" ."))
+    assert text.startswith(f"7 + 8 = {wrong} . check {wrong} - 8 = {wrong - 8} . wait , not 7 . 7 + 8 = 15 .")
+    assert caught and is_aha(f" <think> {text} </think> <answer> 15 </answer>", True)
 
 
 def test_work_steps_and_render_check_by_hand():
-    assert work_steps((36, 69, 10), ("+", "-")) == (["36 + 69 = 105 .", "105 - 10 = 95 ."], [105, 95])
-    response, answer = render_check((36, 69, 10), ("+", "-"), False, random.Random(0))
-    assert answer == 95 and response.startswith(" <think> 36 + 69 = 105 . 105 - 10 = 95 . wait")
+    assert work_steps(36, (9, 1), ("+", "-")) == (["36 + 9 = 45 .", "45 - 1 = 44 ."], [45, 44], 0)
+    response, answer, slips, caught = render_check((6, 9, 1), ("+", "-"), random.Random(0), NO_SLIPS, "latin")
+    assert (answer, slips, caught) == (14, 0, False)
+    assert response.endswith("6 + 9 = 15 . check 15 - 9 = 6 . 15 - 1 = 14 . check 14 + 1 = 15 . </think> "
+                             "<answer> 14 </answer>")
+
+
+def test_without_slips_every_framed_answer_is_right():
+    docs = make_corpus(400, seed=1, slips=NO_SLIPS)
+    for d in docs:
+        if d.style != "drill":
+            assert d.correct and d.answer_given == evaluate(list(d.numbers), list(d.ops))
+            assert wrong_equations(d.response) == []
 
 
 def test_same_seed_same_corpus_and_held_out_problems_unseen():
     a, b, c = make_corpus(300, seed=5), make_corpus(300, seed=5), make_corpus(300, seed=6)
     assert [d.text for d in a] == [d.text for d in b]
     assert [d.text for d in a] != [d.text for d in c]
-    held_out = {p.question for p in DemoTask().problems("test", 189, seed=0)}  # the whole held-out split
+    held_out = {p.question for p in DemoTask().problems("test", 300, seed=0)}
     assert not any(f"User: {q}\n" in d.text for q in held_out for d in a)
 
 

@@ -1,0 +1,135 @@
+"""Emergence signals on hand-written completions: which responses check themselves, which are an
+"aha" (a check that finds a wrong result and turns it right), and the aggregate over a batch."""
+
+import pytest
+
+from r1lab.rewards.signals import emergence_stats, has_check, is_aha, reflection_words_per_1k
+
+# Compute 7 + 8 - 9 . = 6: the demo corpus's forms (a check right after each step) ...
+STEP_CHECKS = (" <think> 7 + 8 = 15 . check 15 - 8 = 7 . 15 - 9 = 6 . check 6 + 9 = 15 . </think> "
+               "<answer> 6 </answer>")
+STEP_AHA = (" <think> 7 + 8 = 14 . check 14 - 8 = 6 . wait , not 7 . 7 + 8 = 15 . check 15 - 8 = 7 . 15 - 9 = 6 . "
+            "check 6 + 9 = 15 . </think> <answer> 6 </answer>")
+STEP_AHA_CJK = (" <think> 7 + 8 = 14 . 检查 14 - 8 = 6 . 等等 , 不是 7 . 7 + 8 = 15 . 检查 15 - 8 = 7 . 15 - 9 = 6 . "
+                "检查 6 + 9 = 15 . </think> <answer> 6 </answer>")
+# ... a step that was right, flagged because the inverse slipped, redone to the same value ...
+STEP_FALSE_FLAG = (" <think> 7 + 8 = 15 . check 15 - 8 = 6 . wait , not 7 . 7 + 8 = 15 . check 15 - 8 = 7 . "
+                   "15 - 9 = 6 . check 6 + 9 = 15 . </think> <answer> 6 </answer>")
+# ... and a slip the check did not flag (the inverse slipped onto the start): ends wrong.
+STEP_MISSED = (" <think> 7 + 8 = 14 . check 14 - 8 = 7 . 14 - 9 = 5 . check 5 + 9 = 14 . </think> "
+               "<answer> 5 </answer>")
+
+# Compute 47 + 8 - 9 . = 46: a check of the whole chain at the end, and prose.
+PLAIN = " <think> 47 + 8 = 55 . 55 - 9 = 46 . </think> <answer> 46 </answer>"
+DIRECT = " <think> the answer is 46 . </think> <answer> 46 </answer>"
+CHECK_OK = (" <think> 47 + 8 = 55 . 55 - 9 = 46 . wait , let me check . 46 + 9 = 55 . 55 - 8 = 47 . "
+            "it checks out . </think> <answer> 46 </answer>")
+# The first step slipped (a dropped carry: 45); the check finds it and the redo ends right.
+AHA = (" <think> 47 + 8 = 45 . 45 - 9 = 36 . wait , let me check . 36 + 9 = 45 . 45 - 8 = 37 , not 47 . so "
+       "47 + 8 = 55 . 55 - 9 = 46 . </think> <answer> 46 </answer>")
+# The same in the corpus's second script.
+AHA_CJK = (" <think> 47 + 8 = 45 . 45 - 9 = 36 . 等等 , 让我检查 . 36 + 9 = 45 . 45 - 8 = 37 , 不是 47 . 所以 "
+           "47 + 8 = 55 . 55 - 9 = 46 . </think> <answer> 46 </answer>")
+# Prose, the way a larger model writes it.
+AHA_PROSE = (" <think> 12 times 3 is 38. Wait, let me verify: 38 / 3 is not whole, that is wrong. 12 times 3 "
+             "is 36. </think> <answer> 36 </answer>")
+# A check that flags a step that was right (the inverse slipped) and redoes it to the same value:
+# the check changed nothing.
+FALSE_FLAG = (" <think> 47 + 8 = 55 . 55 - 9 = 46 . wait , let me check . 46 + 9 = 55 . 55 - 8 = 46 , not 47 . so "
+              "47 + 8 = 55 . 55 - 9 = 46 . </think> <answer> 46 </answer>")
+# A check that catches the slip but the redo slips again: ends wrong.
+CAUGHT_BUT_WRONG = (" <think> 47 + 8 = 45 . 45 - 9 = 36 . wait , let me check . 36 + 9 = 45 . 45 - 8 = 37 , not 47 . "
+                    "so 47 + 8 = 56 . 56 - 9 = 47 . </think> <answer> 47 </answer>")
+# A check that misses the slip: "checks out" (没错 in the second script) and ends wrong.
+MISSED = (" <think> 47 + 8 = 45 . 45 - 9 = 36 . 等等 , 让我检查 . 36 + 9 = 45 . 45 - 8 = 47 . 没错 . </think> "
+          "<answer> 36 </answer>")
+# Words about checking in the answer only, not in the reasoning.
+CHECK_IN_ANSWER = " <think> 47 + 8 = 55 . 55 - 9 = 46 . </think> <answer> 46 wait </answer>"
+
+
+@pytest.mark.parametrize("text", [CHECK_OK, AHA, AHA_CJK, AHA_PROSE, FALSE_FLAG, CAUGHT_BUT_WRONG, MISSED,
+                                  STEP_CHECKS, STEP_AHA, STEP_AHA_CJK, STEP_FALSE_FLAG, STEP_MISSED])
+def test_checks_are_found(text):
+    assert has_check(text)
+
+
+@pytest.mark.parametrize("text", [PLAIN, DIRECT, CHECK_IN_ANSWER, "", " <think> </think> <answer> 1 </answer>"])
+def test_no_check_where_there_is_none(text):
+    assert not has_check(text)
+
+
+@pytest.mark.parametrize("text", [AHA, AHA_CJK, AHA_PROSE, STEP_AHA, STEP_AHA_CJK])
+def test_aha_positives(text):
+    assert is_aha(text, correct=True)
+
+
+@pytest.mark.parametrize("text,correct", [
+    (AHA, False),  # the verifier's verdict rules: a wrong answer is never an aha
+    (PLAIN, True), (DIRECT, True), (CHECK_OK, True),  # no check, or a check that found nothing
+    (FALSE_FLAG, True),  # flagged, but the result was already right and did not change
+    (STEP_FALSE_FLAG, True), (STEP_CHECKS, True), (STEP_MISSED, False), (STEP_AHA, False),
+    (CAUGHT_BUT_WRONG, False), (MISSED, False),
+    # A check that flags something, but nothing was reached before it to correct.
+    (" <think> wait , let me check . not 5 . </think> <answer> 46 </answer>", True),
+    # A different final answer after a check that found nothing wrong is not an aha either.
+    (" <think> 47 + 8 = 54 . wait , let me check . 54 - 8 = 46 . so 55 . </think> <answer> 55 </answer>", True),
+])
+def test_aha_negatives(text, correct):
+    assert not is_aha(text, correct)
+
+
+def test_emergence_stats_by_hand():
+    samples = [(PLAIN, True), (DIRECT, False), (CHECK_OK, True), (AHA, True), (CAUGHT_BUT_WRONG, False)]
+    stats = emergence_stats(samples, lengths=[10, 5, 30, 40, 42])
+    assert stats["n"] == 5
+    assert stats["check_rate"] == pytest.approx(3 / 5)
+    assert stats["aha_rate"] == pytest.approx(1 / 5) and stats["aha_count"] == 1
+    assert stats["accuracy_with_check"] == pytest.approx(2 / 3)
+    assert stats["accuracy_without_check"] == pytest.approx(1 / 2)
+    # sorted lengths 5 10 30 40 42: mean 25.4; p10 index 0, p90 index 4 (q * n // 100)
+    assert stats["response_length_mean"] == pytest.approx(25.4)
+    assert (stats["response_length_p10"], stats["response_length_p90"]) == (5, 42)
+    assert stats["reflection_words_per_1k"] == reflection_words_per_1k([t for t, _ in samples])
+
+
+def test_emergence_stats_edges():
+    assert emergence_stats([]) == {"n": 0, "reflection_words_per_1k": 0.0, "check_rate": 0.0, "aha_rate": 0.0,
+                                   "aha_count": 0}
+    only_plain = emergence_stats([(PLAIN, True)])
+    assert "accuracy_with_check" not in only_plain and only_plain["accuracy_without_check"] == 1.0
+    with pytest.raises(ValueError, match="lengths"):
+        emergence_stats([(PLAIN, True)], lengths=[1, 2])
+
+
+def test_reflection_words_by_hand():
+    # CHECK_OK's reasoning words: wait, let, me, check, it, checks, out; reflection words: wait and
+    # check ("checks" is not one) -> 2 of 7.
+    assert reflection_words_per_1k([CHECK_OK]) == pytest.approx(1000 * 2 / 7)
+    # STEP_AHA: check, check, wait, not, check -> 4 of 5.
+    assert reflection_words_per_1k([STEP_AHA]) == pytest.approx(1000 * 4 / 5)
+    assert reflection_words_per_1k([PLAIN]) == 0.0
+
+
+def test_held_out_signals_pool_every_sample():
+    from r1lab.evaluation.runner import ProblemResult
+    from r1lab.grpo.metrics import held_out_signals
+    from r1lab.types import Problem, Verdict
+
+    right, wrong = Verdict("correct", 1.0, "46"), Verdict("incorrect", 0.0, "36")
+    results = [ProblemResult(Problem("a", "Compute 47 + 8 - 9 .", 46), [AHA, PLAIN], [right, right], [30, 10]),
+               ProblemResult(Problem("b", "Compute 47 + 8 - 9 .", 46), [MISSED, DIRECT, CHECK_OK], [wrong, right, right],
+                             [20, 5, 40])]
+    signals = held_out_signals(results)
+    assert signals["check_rate"] == pytest.approx(3 / 5) and signals["aha_rate"] == pytest.approx(1 / 5)
+    # Lengths 5, 10, 20, 30, 40: p10 is index 0, p90 index 4 (q * n // 100).
+    assert signals["response_length_p10"] == 5 and signals["response_length_p90"] == 40
+    assert signals["reflection_words_per_1k"] > 0
+
+
+def test_sample_rows_carry_the_aha_mark():
+    from r1lab.types import Problem, Verdict, sample_record
+
+    row = sample_record(Problem("a", "Compute 47 + 8 - 9 .", 46), AHA, 30, "stop", Verdict("correct", 1.0, "46"),
+                        step=3, aha=is_aha(AHA, True))
+    assert row["aha"] is True and row["step"] == 3
+    assert "aha" not in sample_record(Problem("a", "q", 1), PLAIN, 10, "stop", Verdict("correct", 1.0, "1"))
