@@ -3,8 +3,9 @@
 Per step: reward and each component, training accuracy, response length (mean, p10, p90), truncation,
 the signals people watch in an R1-style run (reflection words, share of responses with a self-check,
 aha rate, language mixing: r1lab.rewards.signals), zero-variance groups. Held-out evals add the same
-emergence signals to pass@1, so the base and every later eval are measured alike. Held-out evals use the R1 protocol (temperature 0.6, top-p 0.95, eval_n samples per problem) with the
-same sampling seed every time, so the curve's differences are the model's, not the dice's.
+emergence signals to pass@1, so the base and every later eval are measured alike. They use the R1
+protocol (temperature 0.6, top-p 0.95, eval_n samples per problem) with the same sampling seed every
+time, so the curve's differences are the model's, not the dice's.
 """
 
 from __future__ import annotations
