@@ -33,7 +33,7 @@ from r1lab.errors import ConfigError
 GeneratorChoice = Literal["auto", "engine", "vllm", "hf"]
 GeneratorKey = Annotated[GeneratorChoice, Field(
     description="r1lab's engine, vLLM (given the trainer's weights after every update), or transformers' generate; "
-                "auto: vLLM on a GPU for the models it runs, the engine otherwise")]
+                "auto: vLLM when installed, for models of 50M parameters or more that it runs, else the engine")]
 
 
 class Strict(BaseModel):

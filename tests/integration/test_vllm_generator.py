@@ -274,6 +274,12 @@ def test_smollm2_greedy_and_logprobs_match_the_engine():
     assert [c.token_ids for c in ours] == [c.token_ids for c in engine]
     sampled = gen.generate(prompts, SamplingParams(n=2, max_new_tokens=24, temperature=1.0, seed=1))
     assert _max_logprob_gap(model, prompts, sampled, 1.0) <= 1e-3
+    # generator: auto takes vLLM for a model this size, on a CPU too (measured faster here), but not
+    # for int8 rollouts, which only the engine has.
+    from r1lab.generation import auto_generator
+
+    assert auto_generator(model) == "vllm" and auto_generator(model, "bfloat16") == "vllm"
+    assert auto_generator(model, "int8") == "engine"
 
 
 # --- generator: auto ------------------------------------------------------------------------------
@@ -282,7 +288,7 @@ def test_auto_takes_the_engine_for_small_models_and_int8(tiny):
     from r1lab.generation import auto_generator
 
     model, _ = tiny
-    assert auto_generator(model) == "engine"  # 0.4 M parameters (and, here, a CPU)
+    assert auto_generator(model) == "engine"  # 0.4 M parameters: below AUTO_VLLM_MIN_PARAMETERS
     assert auto_generator(model, "int8") == "engine"
 
 
