@@ -28,8 +28,8 @@ from pydantic.fields import FieldInfo
 
 from r1lab.errors import ConfigError
 
-# Which engine samples: r1lab's own, vLLM, or transformers' generate; auto picks vLLM on a GPU for the
-# models it runs and the engine otherwise (r1lab.generation.auto_generator).
+# Which engine samples: r1lab's own, vLLM, or transformers' generate; auto picks vLLM for the models of
+# 50M+ parameters it runs and the engine otherwise (r1lab.generation.auto_generator).
 GeneratorChoice = Literal["auto", "engine", "vllm", "hf"]
 GeneratorKey = Annotated[GeneratorChoice, Field(
     description="r1lab's engine, vLLM (given the trainer's weights after every update), or transformers' generate; "
