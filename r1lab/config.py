@@ -577,7 +577,8 @@ TRL_GRPO_NAMES: list[tuple[str, str, str]] = [
     ("peft_config (GRPOTrainer)", "lora.enabled", "with lora.r (r), lora.alpha (lora_alpha), lora.target_modules"),
     ("gradient_checkpointing", "gradient_checkpointing", "TRL defaults to true, r1lab to false"),
     ("bf16", "update_precision", "bfloat16 autocast in the update; dtype loads the weights in bfloat16"),
-    ("use_vllm", "generator", "vllm (auto picks it on a GPU), engine, or hf (transformers' generate)"),
+    ("use_vllm", "generator", "vllm (auto picks it for models of 50M+ parameters it runs), engine, or hf "
+     "(transformers' generate)"),
     ("vllm_importance_sampling_correction", "rollout_correction", "TRL: on by default with vLLM; r1lab: none"),
     ("vllm_importance_sampling_mode", "rollout_correction_level", "token_/sequence_ x truncate (tis) / mask (mis)"),
     ("vllm_importance_sampling_cap", "rollout_correction_cap", ""),
