@@ -43,6 +43,9 @@ def step_metrics(rollout: Rollout, zero_var: torch.Tensor) -> dict[str, float]:
         "zero_variance_group_rate": float(zero_var.float().mean()),
         "completion_tokens": sum(lengths),
     }
+    # Whether checking pays this step: accuracy of the responses that check and of those that do not
+    # (a key is absent when no response, or every response, checks).
+    row.update({k: signals[k] for k in ("accuracy_with_check", "accuracy_without_check") if k in signals})
     for name, values in rollout.reward_components.items():
         row[f"reward/{name}"] = applicable_mean(values)
         if name not in RULE_COMPONENTS:  # a user's reward function: None where it does not apply

@@ -61,40 +61,49 @@ def _left(expression: str) -> str:
     return re.sub(r"\s+", "", expression)
 
 
-def _corrects_after(before: str, after: str) -> bool | None:
-    """Whether the first equation after a flag recomputes an expression written before it and gets
-    a different result (None when there are no equations before the flag to compare with)."""
-    earlier = {_left(left): result for left, result in EQUATION_RE.findall(before)}
-    if not earlier:
-        return None
-    for left, result in EQUATION_RE.findall(after):
-        if _left(left) in earlier:
-            return not _same_number(earlier[_left(left)], result)
-    return False
+def _flags_between(text: str, start: int, end: int) -> bool:
+    return FLAG_RE.search(text, start, end) is not None
 
 
 def is_aha(response: str, correct: bool) -> bool:
     """An "aha": a self-check finds an intermediate result wrong, the response corrects it and ends
     correct. Concretely, all of: the response is correct (the verifier's verdict); its reasoning has
-    a check; after the check, something is flagged wrong ("wait , not 7", "wrong", "mistake", 不是);
-    and after the flag the response recomputes an expression it had written before and gets a
-    different result ("7 + 8 = 14 . check 14 - 8 = 6 . wait , not 7 . 7 + 8 = 15 ."), so a wrong
-    intermediate result was replaced. For reasoning without equations, the replacement is judged on
-    the result reached when the check opened (the last number before it) against the final answer."""
+    a check; after the check opens, an equation works out again an expression written before it and
+    gets a different result; and the difference is flagged ("wait , not 14", "wrong", "mistake",
+    不是) between the two, or right after the new one before the next equation. Both ways of writing
+    it count: "7 + 8 = 14 . check 14 - 8 = 6 . wait , not 7 . 7 + 8 = 15 ." (flag, then redo) and
+    "7 + 8 = 14 . check 7 + 8 = 15 . wait , not 14 ." (redo, then flag). A flag whose redo gives the
+    same value changed nothing and is not an aha. For reasoning without equations, the replacement is
+    judged on the result reached when the check opened (the last number before it) against the final
+    answer."""
     if not correct:
         return False
     think = reasoning_text(response)
     check = CHECK_RE.search(think)
     if check is None:
         return False
-    for flag in FLAG_RE.finditer(think, check.end()):
-        corrected = _corrects_after(think[:flag.start()], think[flag.end():])
-        if corrected is None:  # no equations: compare what was reached with the final answer
-            reached = NUMBER_RE.findall(think[:check.start()])
-            answer = extract_answer(response)
-            return bool(reached) and answer is not None and not _same_number(reached[-1], answer)
-        if corrected:
-            return True
+    equations = list(EQUATION_RE.finditer(think))
+    if not any(e.start() < check.start() for e in equations) and FLAG_RE.search(think, check.end()):
+        reached = NUMBER_RE.findall(think[:check.start()])  # prose: what was reached against the answer
+        answer = extract_answer(response)
+        return bool(reached) and answer is not None and not _same_number(reached[-1], answer)
+    # What a check finds wrong is a result of the work, not of a check's own arithmetic (an equation
+    # right after a check word), which a redone check would otherwise "correct".
+    work = [CHECK_RE.search(think, equations[i - 1].end() if i else 0, e.start()) is None
+            for i, e in enumerate(equations)]
+    for j, later in enumerate(equations):
+        if later.start() < check.start():
+            continue
+        following = equations[j + 1].start() if j + 1 < len(equations) else len(think)
+        for i in range(j - 1, -1, -1):
+            earlier = equations[i]
+            if _left(earlier.group(1)) != _left(later.group(1)):
+                continue
+            if work[i] and not _same_number(earlier.group(2), later.group(2)) and (
+                    _flags_between(think, earlier.end(), later.start())
+                    or _flags_between(think, later.end(), following)):
+                return True
+            break  # only the latest earlier working of the expression counts
     return False
 
 

@@ -51,6 +51,8 @@ def test_demo_recipe_runs_a_few_steps(tmp_path):
         logged = next(r for r in train if r["step"] == step)
         assert logged["check_rate"] == stats["check_rate"] and logged["aha_rate"] == stats["aha_rate"]
         assert logged["response_length_mean"] == stats["response_length_mean"]
+        for key in ("accuracy_with_check", "accuracy_without_check"):  # whether checking paid this step
+            assert logged.get(key) == stats.get(key), key
     # The base model answers in the frame it was pretrained on.
     assert sum("<think>" in r["response"] for r in rows) >= 12
     assert (tmp_path / "run" / "plots" / "accuracy.png").stat().st_size > 0

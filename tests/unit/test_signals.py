@@ -5,19 +5,31 @@ import pytest
 
 from r1lab.rewards.signals import emergence_stats, has_check, is_aha, reflection_words_per_1k
 
-# Compute 7 + 8 - 9 . = 6: the demo corpus's forms (a check right after each step) ...
-STEP_CHECKS = (" <think> 7 + 8 = 15 . check 15 - 8 = 7 . 15 - 9 = 6 . check 6 + 9 = 15 . </think> "
+# Compute 7 + 8 - 9 . = 6: each step worked again as its check, the chain going on from the checked
+# value and a note where the two differ (redo, then flag) ...
+STEP_CHECKS = (" <think> 7 + 8 = 15 . check 7 + 8 = 15 . 15 - 9 = 6 . check 15 - 9 = 6 . </think> "
                "<answer> 6 </answer>")
-STEP_AHA = (" <think> 7 + 8 = 14 . check 14 - 8 = 6 . wait , not 7 . 7 + 8 = 15 . check 15 - 8 = 7 . 15 - 9 = 6 . "
-            "check 6 + 9 = 15 . </think> <answer> 6 </answer>")
-STEP_AHA_CJK = (" <think> 7 + 8 = 14 . 检查 14 - 8 = 6 . 等等 , 不是 7 . 7 + 8 = 15 . 检查 15 - 8 = 7 . 15 - 9 = 6 . "
-                "检查 6 + 9 = 15 . </think> <answer> 6 </answer>")
-# ... a step that was right, flagged because the inverse slipped, redone to the same value ...
+STEP_AHA = (" <think> 7 + 8 = 14 . check 7 + 8 = 15 . wait , not 14 . 15 - 9 = 6 . check 15 - 9 = 6 . "
+            "</think> <answer> 6 </answer>")
+STEP_AHA_CJK = (" <think> 7 + 8 = 14 . 检查 7 + 8 = 15 . 等等 , 不是 14 . 15 - 9 = 6 . 检查 15 - 9 = 6 . "
+                "</think> <answer> 6 </answer>")
+# ... the demo corpus's form: a check by the inverse operation, flag, then redo ...
+STEP_AHA_INVERSE = (" <think> 7 + 8 = 14 . check 14 - 8 = 6 . wait , not 7 . 7 + 8 = 15 . check 15 - 8 = 7 . "
+                    "15 - 9 = 6 . check 6 + 9 = 15 . </think> <answer> 6 </answer>")
+# ... an inverse check that slipped, flagging a right step, redone to the same value: the check's own
+# arithmetic was corrected, not the work ...
 STEP_FALSE_FLAG = (" <think> 7 + 8 = 15 . check 15 - 8 = 6 . wait , not 7 . 7 + 8 = 15 . check 15 - 8 = 7 . "
                    "15 - 9 = 6 . check 6 + 9 = 15 . </think> <answer> 6 </answer>")
-# ... and a slip the check did not flag (the inverse slipped onto the start): ends wrong.
-STEP_MISSED = (" <think> 7 + 8 = 14 . check 14 - 8 = 7 . 14 - 9 = 5 . check 5 + 9 = 14 . </think> "
+# ... a check that came out different but was not noted: the chain went on from it, but nothing was
+# found wrong in so many words ...
+STEP_UNNOTED = (" <think> 7 + 8 = 14 . check 7 + 8 = 15 . 15 - 9 = 6 . check 15 - 9 = 6 . </think> "
+                "<answer> 6 </answer>")
+# ... a check that slipped onto the first pass's slip: ends wrong ...
+STEP_MISSED = (" <think> 7 + 8 = 14 . check 7 + 8 = 14 . 14 - 9 = 5 . check 14 - 9 = 5 . </think> "
                "<answer> 5 </answer>")
+# ... and a note with no different value behind it (a small model writes such things).
+STEP_EMPTY_NOTE = (" <think> 7 + 8 = 15 . check 7 + 8 = 15 . wait , not 15 . 15 - 9 = 6 . check 15 - 9 = 6 . "
+                   "</think> <answer> 6 </answer>")
 
 # Compute 47 + 8 - 9 . = 46: a check of the whole chain at the end, and prose.
 PLAIN = " <think> 47 + 8 = 55 . 55 - 9 = 46 . </think> <answer> 46 </answer>"
@@ -48,7 +60,8 @@ CHECK_IN_ANSWER = " <think> 47 + 8 = 55 . 55 - 9 = 46 . </think> <answer> 46 wai
 
 
 @pytest.mark.parametrize("text", [CHECK_OK, AHA, AHA_CJK, AHA_PROSE, FALSE_FLAG, CAUGHT_BUT_WRONG, MISSED,
-                                  STEP_CHECKS, STEP_AHA, STEP_AHA_CJK, STEP_FALSE_FLAG, STEP_MISSED])
+                                  STEP_CHECKS, STEP_AHA, STEP_AHA_CJK, STEP_AHA_INVERSE, STEP_FALSE_FLAG,
+                                  STEP_UNNOTED, STEP_MISSED, STEP_EMPTY_NOTE])
 def test_checks_are_found(text):
     assert has_check(text)
 
@@ -58,7 +71,7 @@ def test_no_check_where_there_is_none(text):
     assert not has_check(text)
 
 
-@pytest.mark.parametrize("text", [AHA, AHA_CJK, AHA_PROSE, STEP_AHA, STEP_AHA_CJK])
+@pytest.mark.parametrize("text", [AHA, AHA_CJK, AHA_PROSE, STEP_AHA, STEP_AHA_CJK, STEP_AHA_INVERSE])
 def test_aha_positives(text):
     assert is_aha(text, correct=True)
 
@@ -68,6 +81,7 @@ def test_aha_positives(text):
     (PLAIN, True), (DIRECT, True), (CHECK_OK, True),  # no check, or a check that found nothing
     (FALSE_FLAG, True),  # flagged, but the result was already right and did not change
     (STEP_FALSE_FLAG, True), (STEP_CHECKS, True), (STEP_MISSED, False), (STEP_AHA, False),
+    (STEP_UNNOTED, True), (STEP_EMPTY_NOTE, True),
     (CAUGHT_BUT_WRONG, False), (MISSED, False),
     # A check that flags something, but nothing was reached before it to correct.
     (" <think> wait , let me check . not 5 . </think> <answer> 46 </answer>", True),
@@ -105,8 +119,8 @@ def test_reflection_words_by_hand():
     # CHECK_OK's reasoning words: wait, let, me, check, it, checks, out; reflection words: wait and
     # check ("checks" is not one) -> 2 of 7.
     assert reflection_words_per_1k([CHECK_OK]) == pytest.approx(1000 * 2 / 7)
-    # STEP_AHA: check, check, wait, not, check -> 4 of 5.
-    assert reflection_words_per_1k([STEP_AHA]) == pytest.approx(1000 * 4 / 5)
+    # STEP_AHA: check, wait, not, check -> 3 of 4.
+    assert reflection_words_per_1k([STEP_AHA]) == pytest.approx(1000 * 3 / 4)
     assert reflection_words_per_1k([PLAIN]) == 0.0
 
 
