@@ -28,3 +28,16 @@ def test_table_shows_the_mixing_interval():
            "format_rate": 1.0, "language_mixing_rate": 0.0625, "language_mixing_rate_ci95": [0.03125, 0.09375]}
     assert format_table({"rows": [row]}).splitlines()[-1] == \
         "| r1_zero | 0.500 [0.400, 0.600] | 30.0 | 1.000 | 0.062 [0.031, 0.094] |"
+
+
+def test_mixing_can_be_measured_on_its_own_samples(tiny_r1, tmp_path):
+    """With mixing_temperature, language mixing comes from mixing_n further samples per problem at that
+    temperature (R1-Zero's mixing showed in its temperature-1.0 rollouts); pass@1 is untouched."""
+    plain = CompareConfig(models={"m": tiny_r1}, problems=3, n=2, max_new_tokens=8)
+    hot = plain.model_copy(update={"mixing_temperature": 1.0, "mixing_n": 5})
+    same, separate = run_compare(plain, tmp_path / "a", progress=False), run_compare(hot, tmp_path / "b", progress=False)
+    assert same["rows"][0]["language_mixing_samples"] == 3 * 2
+    assert separate["rows"][0]["language_mixing_samples"] == 3 * 5
+    assert separate["rows"][0]["pass@1"] == same["rows"][0]["pass@1"]
+    assert "language mixing at temperature 1 [95% CI]" in format_table(separate)
+    assert "language mixing [95% CI]" in format_table(same)
