@@ -25,7 +25,13 @@ from pydantic import BaseModel
 from r1lab.config import ZeroConfig, dump_yaml
 from r1lab.distributed.trainer import DataParallelTrainer
 from r1lab.errors import ConfigError, writing
-from r1lab.grpo.metrics import applicable_mean, held_out_eval, kept_samples, length_shape, step_metrics
+from r1lab.grpo.metrics import (
+    applicable_mean,
+    first_and_last_tenth,
+    held_out_eval,
+    kept_samples,
+    step_metrics,
+)
 from r1lab.grpo.rollout import behaviour_logprobs
 from r1lab.grpo.setup import Setup, sampler_is_policy, setup_or_resume, sync_generation_model, update_settings
 from r1lab.grpo.sources import rollout_source
@@ -193,7 +199,8 @@ def finish(s: Setup, log: RunLog, run_dir: Path, wall_s: float, stage: str = "ze
         "final_step": train_rows[-1] if train_rows else None,
         "base": evals.get(0),
         "final": evals.get(s.cfg.steps),
-        "response_length": length_shape(train_rows),
+        "response_length": first_and_last_tenth(train_rows, "response_length_mean"),
+        "check_rate": first_and_last_tenth(train_rows, "check_rate"),
         "final_model": str(final_dir),
         "wall_s": wall_s,
     }

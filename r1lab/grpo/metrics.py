@@ -102,12 +102,13 @@ def held_out_signals(results) -> dict[str, float]:
     return {k: signals[k] for k in HELD_OUT_SIGNALS if k in signals}
 
 
-def length_shape(rows: list[dict]) -> dict[str, float]:
-    """Mean response length over the first and last tenth of training: the curve's shape in two numbers."""
-    rows = [r for r in rows if "response_length_mean" in r and "reward_mean" in r]
+def first_and_last_tenth(rows: list[dict], key: str) -> dict[str, float]:
+    """The mean of a per-step metric over the first and the last tenth of training: a curve's shape in
+    two numbers (the response length's, or the share of responses that check themselves)."""
+    rows = [r for r in rows if key in r and "reward_mean" in r]
     if not rows:
         return {}
     k = max(1, len(rows) // 10)
-    first = sum(r["response_length_mean"] for r in rows[:k]) / k
-    last = sum(r["response_length_mean"] for r in rows[-k:]) / k
+    first = sum(r[key] for r in rows[:k]) / k
+    last = sum(r[key] for r in rows[-k:]) / k
     return {"first_tenth_mean": first, "last_tenth_mean": last}

@@ -53,6 +53,9 @@ def test_demo_recipe_runs_a_few_steps(tmp_path):
         assert logged["response_length_mean"] == stats["response_length_mean"]
         for key in ("accuracy_with_check", "accuracy_without_check"):  # whether checking paid this step
             assert logged.get(key) == stats.get(key), key
+    # The summary's two-number shapes of the length and check curves: step 1 against step 2 here.
+    assert summary["check_rate"] == {"first_tenth_mean": train[0]["check_rate"], "last_tenth_mean": train[1]["check_rate"]}
+    assert summary["response_length"]["last_tenth_mean"] == train[1]["response_length_mean"]
     # The base model answers in the frame it was pretrained on.
     assert sum("<think>" in r["response"] for r in rows) >= 12
     assert (tmp_path / "run" / "plots" / "accuracy.png").stat().st_size > 0

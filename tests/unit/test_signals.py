@@ -147,3 +147,17 @@ def test_sample_rows_carry_the_aha_mark():
                         step=3, aha=is_aha(AHA, True))
     assert row["aha"] is True and row["step"] == 3
     assert "aha" not in sample_record(Problem("a", "q", 1), PLAIN, 10, "stop", Verdict("correct", 1.0, "1"))
+
+
+def test_first_and_last_tenth_by_hand():
+    from r1lab.grpo.metrics import first_and_last_tenth
+
+    # 20 training steps: a tenth is 2 steps. Eval-only rows (no reward_mean) are not training steps.
+    rows = [{"step": i, "reward_mean": 0.0, "check_rate": i / 100} for i in range(1, 21)]
+    rows.insert(5, {"step": 5, "check_rate": 1.0})
+    assert first_and_last_tenth(rows, "check_rate") == pytest.approx({"first_tenth_mean": 0.015,
+                                                                      "last_tenth_mean": 0.195})
+    # Fewer than 10 steps: a "tenth" is one step.
+    assert first_and_last_tenth(rows[:3], "check_rate") == pytest.approx({"first_tenth_mean": 0.01,
+                                                                          "last_tenth_mean": 0.03})
+    assert first_and_last_tenth(rows, "aha_rate") == {}
