@@ -12,6 +12,11 @@ Language mixing is measured on the pass@1 samples, or, with `mixing_temperature`
 `mixing_n` samples per problem drawn at that temperature with top-p 1.0. R1-Zero's mixing was seen in
 its RL rollouts (DeepSeek-AI 2025, section 2.3.2), which sample at temperature 1.0; a small model's
 rare drifts into a second script do not surface at 0.6, where the table's accuracy is measured.
+
+`differences` names row pairs (a, b) to compare head to head: a's per-problem value minus b's on the
+same problems, for pass@1 and language mixing, with a paired bootstrap 95% interval. Two rows'
+intervals can overlap while the paired difference is clearly on one side of zero (the problems'
+difficulty is shared, so it cancels), and the other way round.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import json
 from pathlib import Path
 
 import torch
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from r1lab.config import GeneratorKey, Strict, SystemPromptKey, TemplateKey, add_config_flags, load_config
 from r1lab.evaluation.metrics import mean_with_ci
@@ -50,9 +55,21 @@ class CompareConfig(Strict):
     mixing_temperature: float | None = Field(None, gt=0, description="measure language mixing on separate samples "
                                              "at this temperature (top-p 1.0); null: on the pass@1 samples")
     mixing_n: int = Field(8, ge=1, description="samples per problem for language mixing (with mixing_temperature)")
+    differences: list[tuple[str, str]] = Field(default_factory=list, description="row pairs [a, b]: a minus b per "
+                                               "problem, pass@1 and language mixing, with a paired 95% interval")
+
+    @field_validator("differences")
+    @classmethod
+    def _differences_name_rows(cls, pairs, info):
+        models = info.data.get("models", {})
+        unknown = sorted({name for pair in pairs for name in pair} - set(models))
+        if unknown:
+            raise ValueError(f"{', '.join(unknown)} not among the models ({', '.join(models) or 'none'})")
+        return pairs
 
 
-def evaluate_model(model_path: str, cfg: CompareConfig, task, problems) -> dict:
+def evaluate_model(model_path: str, cfg: CompareConfig, task, problems) -> tuple[dict, dict[str, list[float]]]:
+    """The row of one model, and its per-problem pass@1 and mixing (for paired differences)."""
     model, tokenizer = load_model(model_path)
     model.eval()
     template = prompt_format(cfg.template, tokenizer, cfg.system_prompt)
@@ -70,9 +87,11 @@ def evaluate_model(model_path: str, cfg: CompareConfig, task, problems) -> dict:
             top_p=1.0, max_new_tokens=cfg.max_new_tokens, stop=stop_strings(template), seed=cfg.seed + 104729,
         )
     # Per problem: the share of its samples that mix languages; the mean over problems is the rate.
-    mixing = mean_with_ci([sum(mixes_languages(t, problem_language(r.problem)) for t in r.texts) / len(r.texts)
-                           for r in mixed], seed=cfg.seed)
-    return {
+    per_problem = {"pass@1": [r.pass1 for r in results],
+                   "language_mixing_rate": [sum(mixes_languages(t, problem_language(r.problem)) for t in r.texts)
+                                            / len(r.texts) for r in mixed]}
+    mixing = mean_with_ci(per_problem["language_mixing_rate"], seed=cfg.seed)
+    row = {
         **summarize(results, answer_format(template), placeholder_answers(template)),
         "language_mixing_rate": mixing["mean"], "language_mixing_rate_ci95": mixing["ci95"],
         "language_mixing_samples": sum(len(r.texts) for r in mixed),
@@ -80,6 +99,22 @@ def evaluate_model(model_path: str, cfg: CompareConfig, task, problems) -> dict:
         "parameters": sum(p.numel() for p in model.parameters()),
         "problems": len(results), "samples_per_problem": cfg.n,
     }
+    return row, per_problem
+
+
+def paired_differences(pairs: list[tuple[str, str]], per_problem: dict[str, dict[str, list[float]]],
+                       seed: int = 0) -> list[dict]:
+    """For each (a, b): a's per-problem values minus b's, averaged, with a bootstrap 95% interval that
+    resamples problems, keeping each problem's pair together."""
+    out = []
+    for a, b in pairs:
+        entry = {"a": a, "b": b}
+        for metric in ("pass@1", "language_mixing_rate"):
+            diff = mean_with_ci([x - y for x, y in zip(per_problem[a][metric], per_problem[b][metric], strict=True)],
+                                seed=seed)
+            entry[metric], entry[f"{metric}_ci95"] = diff["mean"], diff["ci95"]
+        out.append(entry)
+    return out
 
 
 Config = CompareConfig
@@ -90,14 +125,16 @@ def run(cfg: CompareConfig, run_dir: Path, resume: bool = False, progress: bool 
     run_dir.mkdir(parents=True, exist_ok=True)
     task = load_task(cfg.task)
     problems = task.problems("test", cfg.problems, cfg.seed)
-    rows = []
+    rows, per_problem = [], {}
     for name, path in cfg.models.items():
         torch.manual_seed(cfg.seed)
-        row = {"model": name, "path": path, **evaluate_model(path, cfg, task, problems)}
+        evaluated, per_problem[name] = evaluate_model(path, cfg, task, problems)
+        row = {"model": name, "path": path, **evaluated}
         rows.append(row)
         if progress:
             print(f"compare: {name}: pass@1 {row['pass@1']:.3f}", flush=True)
-    table = {"rows": rows, "task": cfg.task, "protocol": {k: getattr(cfg, k) for k in
+    table = {"rows": rows, "differences": paired_differences(cfg.differences, per_problem, cfg.seed),
+             "task": cfg.task, "protocol": {k: getattr(cfg, k) for k in
                                                           ("problems", "n", "temperature", "top_p", "max_new_tokens", "seed",
                                                            "mixing_temperature", "mixing_n")}}
     (run_dir / "table.json").write_text(json.dumps(table, indent=2) + "\n")
@@ -117,6 +154,10 @@ def format_table(table: dict) -> str:
     for r in table["rows"]:
         lines.append(f"| {r['model']} | {with_ci(r['pass@1'], r['pass@1_ci95'])} | {r['response_length_mean']:.1f} | "
                      f"{r['format_rate']:.3f} | {with_ci(r['language_mixing_rate'], r.get('language_mixing_rate_ci95'))} |")
+    for d in table.get("differences", []):
+        lines.append(f"\n{d['a']} minus {d['b']}, per problem (paired 95% CI): "
+                     f"pass@1 {with_ci(d['pass@1'], d['pass@1_ci95'])}; "
+                     f"language mixing {with_ci(d['language_mixing_rate'], d['language_mixing_rate_ci95'])}")
     return "\n".join(lines)
 
 

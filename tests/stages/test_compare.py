@@ -41,3 +41,36 @@ def test_mixing_can_be_measured_on_its_own_samples(tiny_r1, tmp_path):
     assert separate["rows"][0]["pass@1"] == same["rows"][0]["pass@1"]
     assert "language mixing at temperature 1 [95% CI]" in format_table(separate)
     assert "language mixing [95% CI]" in format_table(same)
+
+
+def test_paired_differences_by_hand():
+    from r1lab.stages.compare import paired_differences
+
+    per_problem = {"r1": {"pass@1": [1.0, 0.75, 0.5], "language_mixing_rate": [0.0, 0.25, 0.0]},
+                   "zero": {"pass@1": [0.75, 0.5, 0.25], "language_mixing_rate": [0.25, 0.5, 0.25]}}
+    [d] = paired_differences([("r1", "zero")], per_problem)
+    # Every problem differs by +0.25 in pass@1 and -0.25 in mixing: the paired interval is a point,
+    # though the two rows' own intervals would overlap.
+    assert (d["a"], d["b"]) == ("r1", "zero")
+    assert d["pass@1"] == 0.25 and d["pass@1_ci95"] == [0.25, 0.25]
+    assert d["language_mixing_rate"] == -0.25 and d["language_mixing_rate_ci95"] == [-0.25, -0.25]
+    [d] = paired_differences([("zero", "r1")], {"r1": {"pass@1": [1.0, 0.0], "language_mixing_rate": [0.0, 0.0]},
+                                                "zero": {"pass@1": [0.0, 1.0], "language_mixing_rate": [0.0, 0.0]}})
+    assert d["pass@1"] == 0.0 and -1.0 <= d["pass@1_ci95"][0] < 0 < d["pass@1_ci95"][1] <= 1.0
+
+
+def test_differences_must_name_rows():
+    import pytest
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="r2 not among the models"):
+        CompareConfig(models={"r1": "a", "zero": "b"}, differences=[("r2", "zero")])
+
+
+def test_a_model_against_itself_differs_by_nothing(tiny_r1, tmp_path):
+    cfg = CompareConfig(models={"a": tiny_r1, "b": tiny_r1}, differences=[("a", "b")], problems=3, n=2,
+                        max_new_tokens=8)
+    table = run_compare(cfg, tmp_path, progress=False)
+    [d] = table["differences"]
+    assert d["pass@1"] == 0 and d["pass@1_ci95"] == [0, 0] and d["language_mixing_rate"] == 0
+    assert "a minus b, per problem (paired 95% CI): pass@1 0.000 [0.000, 0.000]" in format_table(table)
