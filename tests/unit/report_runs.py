@@ -23,13 +23,15 @@ def grpo_row(s: int, steps: int) -> dict:
 def fake_run(run_dir: Path, steps: int = 5, samples_per_step: int = 2, completion_chars: int = 40,
              lr: float = 1e-5, with_eval: bool = True, emergence: bool = False) -> Path:
     """A GRPO run: every step's metrics, an eval row every 2 steps (pass@1 with its interval), samples.
-    With `emergence`, the per-step check and aha rates and an "aha" mark on each sample (true on the
-    first sample of steps 3 and 5)."""
+    With `emergence`, the per-step check and aha rates, the accuracy with a check (from step 2) and
+    without, and an "aha" mark on each sample (true on the first sample of steps 3 and 5)."""
     log = RunLog(run_dir)
     for s in range(1, steps + 1):
         row = grpo_row(s, steps)
         if emergence:
-            row |= {"check_rate": s / steps, "aha_rate": 0.0 if s < 3 else 0.1}
+            row |= {"check_rate": s / steps, "aha_rate": 0.0 if s < 3 else 0.1, "accuracy_without_check": 0.5}
+            if s >= 2:  # no response checked at step 1
+                row["accuracy_with_check"] = 0.75
         log.log_metrics(row)
         if with_eval and s % 2 == 0:
             log.log_metrics({"step": s, "eval/pass@1": s / 8, "eval/pass@1_ci95": [0.1, 0.4],

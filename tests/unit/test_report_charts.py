@@ -93,6 +93,10 @@ def test_self_check_and_aha_rates_get_their_panel(tmp_path):
     assert [t["name"] for t in traces] == ["responses with a check", "aha rate"]
     assert traces[1]["y"] == [0.0, 0.0, 0.1, 0.1, 0.1]
     assert not any("self-check" in m for m in tc.missing)
+    # Whether checking paid: the two accuracies, the one with a check only where a response checked.
+    pays = chart(tc.main, "checkpays")["figure"]["data"]
+    assert [t["name"] for t in pays] == ["accuracy with a check", "accuracy without"]
+    assert pays[0]["x"] == [2, 3, 4, 5] and pays[0]["y"] == [0.75] * 4 and pays[1]["x"] == [1, 2, 3, 4, 5]
 
 
 def test_long_runs_get_a_smoothed_twin_per_line(tmp_path):

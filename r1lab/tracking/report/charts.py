@@ -40,6 +40,7 @@ DASHES = ["solid", "dash", "dot", "dashdot", "longdash", "longdashdot"]
 LABELS = {
     "reward_mean": "reward (mean)", "accuracy": "train accuracy", PASS1: "held-out pass@1",
     "response_length_mean": "mean length", "check_rate": "responses with a check", "aha_rate": "aha rate",
+    "accuracy_with_check": "accuracy with a check", "accuracy_without_check": "accuracy without",
     "reflection_words_per_1k": "reflection words per 1k", "language_mixing_rate": "language mixing",
     "kl": "KL", "entropy": "entropy", "loss": "loss", "grad_norm": "gradient norm", "lr": "learning rate",
     "step_time_s": "whole step", "rollout_time_s": "rollout", "update_time_s": "update",
@@ -94,6 +95,9 @@ PANELS = [
     Panel("selfcheck", "self-check and aha rates", "Self-checks: responses with a check, and aha rate", "share of responses",
           ("check_rate", "aha_rate"), ("eval/check_rate", "eval/aha_rate"),
           unit_range=True),
+    Panel("checkpays", "accuracy with and without a check",
+          "Does checking pay? Training accuracy of responses with a check and of those without", "accuracy",
+          ("accuracy_with_check", "accuracy_without_check"), unit_range=True, noted_when_absent=False),
     Panel("reflection", "reflection words", "Reflection words per 1,000 words (wait, check, verify, ...)", "per 1k words",
           ("reflection_words_per_1k",), ("eval/reflection_words_per_1k",)),
     Panel("language", "language mixing", "Language-mixing rate", "rate", ("language_mixing_rate",), ("eval/language_mixing_rate",),
