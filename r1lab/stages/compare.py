@@ -133,10 +133,9 @@ def run(cfg: CompareConfig, run_dir: Path, resume: bool = False, progress: bool 
         rows.append(row)
         if progress:
             print(f"compare: {name}: pass@1 {row['pass@1']:.3f}", flush=True)
+    protocol = ("problems", "n", "temperature", "top_p", "max_new_tokens", "seed", "mixing_temperature", "mixing_n")
     table = {"rows": rows, "differences": paired_differences(cfg.differences, per_problem, cfg.seed),
-             "task": cfg.task, "protocol": {k: getattr(cfg, k) for k in
-                                                          ("problems", "n", "temperature", "top_p", "max_new_tokens", "seed",
-                                                           "mixing_temperature", "mixing_n")}}
+             "task": cfg.task, "protocol": {k: getattr(cfg, k) for k in protocol}}
     (run_dir / "table.json").write_text(json.dumps(table, indent=2) + "\n")
     (run_dir / "summary.json").write_text(json.dumps(table, indent=2) + "\n")
     return table

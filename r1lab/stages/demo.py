@@ -46,7 +46,7 @@ def print_table(summary: dict, run_dir: Path) -> None:
         print(f"| {name} | {row['pass@1']:.3f} [{row['pass@1_ci95'][0]:.3f}, {row['pass@1_ci95'][1]:.3f}] | "
               f"{row['format_rate']:.3f} | {row['response_length_mean']:.1f} | {row.get('check_rate', 0):.3f} | "
               f"{row.get('aha_rate', 0):.3f} |")
-    shape, checks = summary["response_length"], summary.get("check_rate")
+    shape, checks = summary["response_length"], summary["check_rate"]
     if shape:
         print(f"\ntraining response length: {shape['first_tenth_mean']:.1f} -> {shape['last_tenth_mean']:.1f} "
               "tokens (first tenth -> last tenth of steps)")

@@ -3,7 +3,10 @@ format-valid and language-mixing rates, written to table.json."""
 
 import json
 
-from r1lab.stages.compare import CompareConfig, format_table
+import pytest
+from pydantic import ValidationError
+
+from r1lab.stages.compare import CompareConfig, format_table, paired_differences
 from r1lab.stages.compare import run as run_compare
 
 
@@ -44,8 +47,6 @@ def test_mixing_can_be_measured_on_its_own_samples(tiny_r1, tmp_path):
 
 
 def test_paired_differences_by_hand():
-    from r1lab.stages.compare import paired_differences
-
     per_problem = {"r1": {"pass@1": [1.0, 0.75, 0.5], "language_mixing_rate": [0.0, 0.25, 0.0]},
                    "zero": {"pass@1": [0.75, 0.5, 0.25], "language_mixing_rate": [0.25, 0.5, 0.25]}}
     [d] = paired_differences([("r1", "zero")], per_problem)
@@ -60,9 +61,6 @@ def test_paired_differences_by_hand():
 
 
 def test_differences_must_name_rows():
-    import pytest
-    from pydantic import ValidationError
-
     with pytest.raises(ValidationError, match="r2 not among the models"):
         CompareConfig(models={"r1": "a", "zero": "b"}, differences=[("r2", "zero")])
 
