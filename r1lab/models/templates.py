@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Literal
 
 from r1lab.errors import ConfigError
-from r1lab.verify.extract import boxed_answers
+from r1lab.verify.extract import boxed_answers, normalized_box
 
 TemplateName = Literal["r1_zero", "chat"]
 # How the prompt asks for the final answer: in <think>/<answer> tags, or in a \\boxed{}.
@@ -135,7 +135,7 @@ def placeholder_answers(template: str | PromptFormat) -> tuple[str, ...]:
     non-empty box, so the format rule (r1lab.rewards.boxed_format) must not count it; the tasks'
     instructions show an empty "\\boxed{}", which cannot be copied for reward."""
     fmt = template if isinstance(template, PromptFormat) else PromptFormat(template)
-    return tuple(sorted({" ".join(b.split()) for b in boxed_answers(f"{fmt.system_prompt}\n{fmt.jinja}")
+    return tuple(sorted({normalized_box(b) for b in boxed_answers(f"{fmt.system_prompt}\n{fmt.jinja}")
                          if b.strip()}))
 
 

@@ -18,7 +18,7 @@ import re
 from collections.abc import Collection
 
 from r1lab.types import Verdict
-from r1lab.verify.extract import answer_region, boxed_answers, tagged_answer
+from r1lab.verify.extract import answer_region, boxed_answers, normalized_box, tagged_answer
 
 FORMAT_RE = re.compile(r"^\s*<think>(.*?)</think>\s*<answer>(.*?)</answer>\s*$", re.DOTALL)
 TAGS = ("<think>", "</think>", "<answer>", "</answer>")
@@ -62,11 +62,6 @@ def boxed_format(response: str, placeholders: Collection[str] = ()) -> float:
     tagged = tagged_answer(region)
     boxes = boxed_answers(region if tagged is None else tagged)
     return 1.0 if len(boxes) == 1 and normalized_box(boxes[0]) not in placeholders else 0.0
-
-
-def normalized_box(content: str) -> str:
-    """A box's content with its whitespace collapsed: how boxes are compared with the prompt's."""
-    return " ".join(content.split())
 
 
 def accuracy_reward(verdict: Verdict) -> float:

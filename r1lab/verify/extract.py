@@ -91,6 +91,12 @@ def boxed_answers(text: str) -> list[str]:
     return found
 
 
+def normalized_box(content: str) -> str:
+    """A box's content with its whitespace collapsed: how a response's box is compared with the boxes
+    a prompt shows (r1lab.models.templates.placeholder_answers)."""
+    return " ".join(content.split())
+
+
 def join_answers(items: list[str]) -> str:
     """Several answers as one list answer, `a, b, c`; a thousands separator inside a numeral is
     dropped first, so that `\\boxed{1,000}, \\boxed{2}` is the list `1000, 2`."""
