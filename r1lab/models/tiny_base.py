@@ -377,7 +377,7 @@ def model_card(record: dict) -> str:
         "",
         f"`r1lab base build --seed {cfg['seed']} --steps {cfg['steps']} --corpus-size {cfg['corpus_size']}` "
         f"(code: `r1lab/models/tiny_base.py`, corpus: `r1lab/models/corpus.py`): "
-        f"{record['train_seconds'] / 60:.1f} min of pretraining, {record.get('build_seconds', 0) / 60:.1f} min "
+        f"{record['train_seconds'] / 60:.1f} min of pretraining, {record['build_seconds'] / 60:.1f} min "
         f"in all with the evaluation below, on a shared 2-core CPU with {cfg['threads']} torch thread(s).",
         "",
         f"- Corpus: {corpus['documents']} synthetic documents, {corpus['tokens']:,} tokens, train-split demo "

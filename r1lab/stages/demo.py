@@ -44,8 +44,8 @@ def print_table(summary: dict, run_dir: Path) -> None:
     for name in ("base", "final"):
         row = summary[name]
         print(f"| {name} | {row['pass@1']:.3f} [{row['pass@1_ci95'][0]:.3f}, {row['pass@1_ci95'][1]:.3f}] | "
-              f"{row['format_rate']:.3f} | {row['response_length_mean']:.1f} | {row.get('check_rate', 0):.3f} | "
-              f"{row.get('aha_rate', 0):.3f} |")
+              f"{row['format_rate']:.3f} | {row['response_length_mean']:.1f} | {row['check_rate']:.3f} | "
+              f"{row['aha_rate']:.3f} |")
     shape, checks = summary["response_length"], summary["check_rate"]
     if shape:
         print(f"\ntraining response length: {shape['first_tenth_mean']:.1f} -> {shape['last_tenth_mean']:.1f} "
