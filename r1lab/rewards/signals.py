@@ -65,17 +65,52 @@ def _flags_between(text: str, start: int, end: int) -> bool:
     return FLAG_RE.search(text, start, end) is not None
 
 
+def _checked_and_kept(think: str, equations: list[re.Match], answer: str | None) -> bool:
+    """A check that reached another value than the work it checks, a flag, and the work going on from
+    the check's value: "7 + 18 = 24 . check 7 + 10 = 17 . 17 + 8 = 25 . wait , that was wrong . 25 - 9 =
+    16 ." The checked value is the result of the last equation before the check opens, the check's
+    value that of the last equation before the flag; the work goes on from it when the next equation
+    starts with it (or, with no equation after the flag, when the answer is it)."""
+    checks = list(CHECK_RE.finditer(think))
+    for flag in FLAG_RE.finditer(think):
+        # The check that the flag closes: the latest check word with an equation between it and the flag
+        # ("wait" opens a flag as often as a check).
+        opening = next((c for c in reversed(checks) if c.end() <= flag.start()
+                        and any(c.end() <= e.start() and e.end() <= flag.start() for e in equations)), None)
+        if opening is None:
+            continue
+        before = [e for e in equations if e.end() <= opening.start()]
+        inside = [e for e in equations if opening.end() <= e.start() and e.end() <= flag.start()]
+        after = [e for e in equations if e.start() >= flag.end()]
+        if not before or _same_number(before[-1].group(2), inside[-1].group(2)):
+            continue
+        kept = inside[-1].group(2)
+        if after:
+            first = NUMBER_RE.match(after[0].group(1).lstrip())
+            if first and _same_number(first.group(), kept):
+                return True
+        elif answer is not None and _same_number(answer, kept):
+            return True
+    return False
+
+
 def is_aha(response: str, correct: bool) -> bool:
     """An "aha": a self-check finds an intermediate result wrong, the response corrects it and ends
     correct. Concretely, all of: the response is correct (the verifier's verdict); its reasoning has
-    a check; after the check opens, an equation works out again an expression written before it and
-    gets a different result; and the difference is flagged ("wait , not 14", "wrong", "mistake",
-    不是) between the two, or right after the new one before the next equation. Both ways of writing
-    it count: "7 + 8 = 14 . check 14 - 8 = 6 . wait , not 7 . 7 + 8 = 15 ." (flag, then redo) and
-    "7 + 8 = 14 . check 7 + 8 = 15 . wait , not 14 ." (redo, then flag). A flag whose redo gives the
-    same value changed nothing and is not an aha. For reasoning without equations, the replacement is
-    judged on the result reached when the check opened (the last number before it) against the final
-    answer."""
+    a check; and either
+
+    - after the check opens, an equation works out again an expression written before it and gets a
+      different result, and the difference is flagged ("wait , not 14", "wrong", "mistake", 不是)
+      between the two, or right after the new one before the next equation: "7 + 8 = 14 . check 14 -
+      8 = 6 . wait , not 7 . 7 + 8 = 15 ." (flag, then redo) and "7 + 8 = 14 . check 7 + 8 = 15 .
+      wait , not 14 ." (redo, then flag) both count; or
+    - the check works the value out another way, gets a different one, flags it, and the work goes on
+      from the check's value: "7 + 18 = 24 . check 7 + 10 = 17 . 17 + 8 = 25 . wait , that was wrong .
+      25 - 9 = 16 ." (see `_checked_and_kept`).
+
+    A flag whose redo gives the same value changed nothing and is not an aha. For reasoning without
+    equations, the replacement is judged on the result reached when the check opened (the last number
+    before it) against the final answer."""
     if not correct:
         return False
     think = reasoning_text(response)
@@ -87,6 +122,8 @@ def is_aha(response: str, correct: bool) -> bool:
         reached = NUMBER_RE.findall(think[:check.start()])  # prose: what was reached against the answer
         answer = extract_answer(response)
         return bool(reached) and answer is not None and not _same_number(reached[-1], answer)
+    if _checked_and_kept(think, equations, extract_answer(response)):
+        return True
     # What a check finds wrong is a result of the work, not of a check's own arithmetic (an equation
     # right after a check word), which a redone check would otherwise "correct".
     work = [CHECK_RE.search(think, equations[i - 1].end() if i else 0, e.start()) is None

@@ -31,6 +31,30 @@ STEP_MISSED = (" <think> 7 + 8 = 14 . check 7 + 8 = 14 . 14 - 9 = 5 . check 14 -
 STEP_EMPTY_NOTE = (" <think> 7 + 8 = 15 . check 7 + 8 = 15 . wait , not 15 . 15 - 9 = 6 . check 15 - 9 = 6 . "
                    "</think> <answer> 6 </answer>")
 
+# Compute 7 + 18 - 9 . = 16: a step checked another way (the operand split into its ten and its digit),
+# a flag where the two differ, and the chain going on from the check's value ...
+ROUTE_AHA = (" <think> 7 + 18 = 24 . check 7 + 10 = 17 . 17 + 8 = 25 . wait , that was wrong . 25 - 9 = 16 . "
+             "</think> <answer> 16 </answer>")
+ROUTE_AHA_CJK = (" <think> 7 + 18 = 24 . 检查 7 + 10 = 17 . 17 + 8 = 25 . 等等 , 错了 . 25 - 9 = 16 . </think> "
+                 "<answer> 16 </answer>")
+# ... the last step checked, so the answer is what goes on from the check ...
+ROUTE_AHA_LAST = (" <think> 9 - 2 = 7 . 7 + 18 = 24 . check 7 + 10 = 17 . 17 + 8 = 25 . wait , that was wrong . "
+                  "</think> <answer> 25 </answer>")
+# ... the two agree, and nothing is flagged ...
+ROUTE_AGREES = (" <think> 7 + 18 = 25 . check 7 + 10 = 17 . 17 + 8 = 25 . 25 - 9 = 16 . </think> "
+                "<answer> 16 </answer>")
+# ... a flag although the two agree (a small model writes such things) ...
+ROUTE_EMPTY_FLAG = (" <think> 7 + 18 = 25 . check 7 + 10 = 17 . 17 + 8 = 25 . wait , that was wrong . 25 - 9 = 16 . "
+                    "</think> <answer> 16 </answer>")
+# ... a flag, but the chain goes on from the value the check found wrong (here 24 - 9 = 15, and the
+# answer is right only by a second slip) ...
+ROUTE_FLAG_IGNORED = (" <think> 7 + 18 = 24 . check 7 + 10 = 17 . 17 + 8 = 25 . wait , that was wrong . 24 - 9 = 16 . "
+                      "</think> <answer> 16 </answer>")
+# ... and a check that differs without a flag: the chain goes on from it, but nothing was found wrong
+# in so many words.
+ROUTE_UNNOTED = (" <think> 7 + 18 = 24 . check 7 + 10 = 17 . 17 + 8 = 25 . 25 - 9 = 16 . </think> "
+                 "<answer> 16 </answer>")
+
 # Compute 47 + 8 - 9 . = 46: a check of the whole chain at the end, and prose.
 PLAIN = " <think> 47 + 8 = 55 . 55 - 9 = 46 . </think> <answer> 46 </answer>"
 DIRECT = " <think> the answer is 46 . </think> <answer> 46 </answer>"
@@ -61,7 +85,8 @@ CHECK_IN_ANSWER = " <think> 47 + 8 = 55 . 55 - 9 = 46 . </think> <answer> 46 wai
 
 @pytest.mark.parametrize("text", [CHECK_OK, AHA, AHA_CJK, AHA_PROSE, FALSE_FLAG, CAUGHT_BUT_WRONG, MISSED,
                                   STEP_CHECKS, STEP_AHA, STEP_AHA_CJK, STEP_AHA_INVERSE, STEP_FALSE_FLAG,
-                                  STEP_UNNOTED, STEP_MISSED, STEP_EMPTY_NOTE])
+                                  STEP_UNNOTED, STEP_MISSED, STEP_EMPTY_NOTE, ROUTE_AHA, ROUTE_AHA_CJK, ROUTE_AHA_LAST,
+                                  ROUTE_AGREES, ROUTE_EMPTY_FLAG, ROUTE_FLAG_IGNORED, ROUTE_UNNOTED])
 def test_checks_are_found(text):
     assert has_check(text)
 
@@ -71,7 +96,8 @@ def test_no_check_where_there_is_none(text):
     assert not has_check(text)
 
 
-@pytest.mark.parametrize("text", [AHA, AHA_CJK, AHA_PROSE, STEP_AHA, STEP_AHA_CJK, STEP_AHA_INVERSE])
+@pytest.mark.parametrize("text", [AHA, AHA_CJK, AHA_PROSE, STEP_AHA, STEP_AHA_CJK, STEP_AHA_INVERSE, ROUTE_AHA,
+                                  ROUTE_AHA_CJK, ROUTE_AHA_LAST])
 def test_aha_positives(text):
     assert is_aha(text, correct=True)
 
@@ -83,6 +109,10 @@ def test_aha_positives(text):
     (STEP_FALSE_FLAG, True), (STEP_CHECKS, True), (STEP_MISSED, False), (STEP_AHA, False),
     (STEP_UNNOTED, True), (STEP_EMPTY_NOTE, True),
     (CAUGHT_BUT_WRONG, False), (MISSED, False),
+    (ROUTE_AHA, False), (ROUTE_AGREES, True), (ROUTE_EMPTY_FLAG, True), (ROUTE_FLAG_IGNORED, True),
+    (ROUTE_UNNOTED, True),
+    # The last step's check found its value wrong, but the answer is the value it found wrong.
+    (ROUTE_AHA_LAST.replace("<answer> 25", "<answer> 24"), True),
     # A check that flags something, but nothing was reached before it to correct.
     (" <think> wait , let me check . not 5 . </think> <answer> 46 </answer>", True),
     # A different final answer after a check that found nothing wrong is not an aha either.
