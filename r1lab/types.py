@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 VerdictStatus = Literal["correct", "incorrect", "unverifiable"]
+AnswerFormat = Literal["tags", "boxed"]
 
 
 @dataclass(frozen=True)
@@ -87,3 +88,21 @@ def sample_record(problem: Problem, response: str, tokens: int, finish_reason: s
     if aha is not None:
         row["aha"] = aha
     return row
+
+
+@dataclass(frozen=True)
+class FormatRule:
+    """The form a prompt asks the response to take, which the format reward and the format-valid rate
+    check (r1lab.rewards.format_reward). `answer`: "tags" for R1-Zero's <think>/<answer> blocks,
+    "boxed" for one \\boxed{} answer; `placeholders`: the filled boxes the prompt itself shows, whose
+    copy is not an answer. r1lab.models.templates.format_rule makes one from a prompt template."""
+
+    answer: AnswerFormat = "tags"
+    placeholders: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        if self.answer not in ("tags", "boxed"):
+            raise ValueError(f"unknown answer format {self.answer!r} (known: tags, boxed)")
+
+
+TAGS_FORMAT = FormatRule("tags")  # R1-Zero's frame: the format rule when no template says otherwise

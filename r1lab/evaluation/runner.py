@@ -5,14 +5,14 @@ and the GRPO loop's held-out evals. Generator-agnostic: it takes encoded prompts
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from r1lab.evaluation.metrics import cons_at_k, length_stats, mean_with_ci, pass_at_k
 from r1lab.generation import SamplingParams
 from r1lab.models.templates import render_prompt
 from r1lab.rewards import format_reward
-from r1lab.types import Problem, Verdict
+from r1lab.types import TAGS_FORMAT, FormatRule, Problem, Verdict
 
 
 @dataclass
@@ -72,26 +72,25 @@ def evaluate_problems(
     return results
 
 
-def summarize(results: list[ProblemResult], answer_format: str = "tags",
-              placeholders: Sequence[str] = ()) -> dict[str, float]:
+def summarize(results: list[ProblemResult], format_rule: FormatRule = TAGS_FORMAT) -> dict[str, float]:
     """pass@1 (mean over samples, then over problems) with its bootstrap 95% interval over problems
     (`pass@1_ci95`: [lo, hi]), format-valid rate (the format reward's rule for the form the prompt
-    asked for, `answer_format`, with the prompt's `placeholders`), mean length."""
+    asked for, `format_rule`), mean length."""
     pass1 = mean_with_ci([r.pass1 for r in results])
     lengths = [n for r in results for n in r.lengths]
     return {
         "pass@1": pass1["mean"], "pass@1_ci95": pass1["ci95"],
-        "format_rate": format_rate(results, answer_format, placeholders),
+        "format_rate": format_rate(results, format_rule),
         "response_length_mean": sum(lengths) / max(1, len(lengths)),
         "problems": len(results),
     }
 
 
-def format_rate(results: list[ProblemResult], answer_format: str = "tags", placeholders: Sequence[str] = ()) -> float:
+def format_rate(results: list[ProblemResult], format_rule: FormatRule = TAGS_FORMAT) -> float:
     """Share of all samples that the format reward accepts (r1lab.rewards.format_reward: the same rule
     as training's, for the form the prompt asked for)."""
     texts = [t for r in results for t in r.texts]
-    return sum(format_reward(t, answer_format, placeholders) for t in texts) / max(1, len(texts))
+    return sum(format_reward(t, format_rule) for t in texts) / max(1, len(texts))
 
 
 def exact_equivalence(a: str, b: str) -> bool:
@@ -99,11 +98,11 @@ def exact_equivalence(a: str, b: str) -> bool:
 
 
 def report(results: list[ProblemResult], ks: list[int], equivalent: Callable[[str, str], bool] | None = None,
-           seed: int = 0, answer_format: str | None = None, placeholders: Sequence[str] = ()) -> dict:
+           seed: int = 0, format_rule: FormatRule | None = None) -> dict:
     """The full eval report: pass@1, pass@k (unbiased estimator), cons@k (majority vote over classes
     of equivalent answers among the first k samples), each with a bootstrap 95% interval over
     problems; verdict counts and response-length statistics; the format-valid rate when the form the
-    prompt asked for (`answer_format`) is given. ks larger than n are skipped."""
+    prompt asked for (`format_rule`) is given. ks larger than n are skipped."""
     if not results:
         raise ValueError("no results to report")
     n = min(len(r.verdicts) for r in results)
@@ -126,8 +125,8 @@ def report(results: list[ProblemResult], ks: list[int], equivalent: Callable[[st
     finishes = [f for r in results for f in r.finish_reasons]
     out["response_length"] = length_stats(lengths)
     out["response_length"]["truncated_rate"] = sum(f == "length" for f in finishes) / max(1, len(finishes))
-    if answer_format is not None:
-        out["format_rate"] = format_rate(results, answer_format, placeholders)
+    if format_rule is not None:
+        out["format_rate"] = format_rate(results, format_rule)
     return out
 
 

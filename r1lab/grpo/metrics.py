@@ -17,7 +17,7 @@ import torch
 
 from r1lab.config import RULE_COMPONENTS
 from r1lab.evaluation.runner import encode_prompts, evaluate_problems, summarize
-from r1lab.models.templates import answer_format, placeholder_answers, stop_strings
+from r1lab.models.templates import format_rule, stop_strings
 from r1lab.rewards.language import language_mixing_rate, problem_language
 from r1lab.rewards.signals import emergence_stats, is_aha
 from r1lab.types import Rollout, sample_record
@@ -89,7 +89,7 @@ def held_out_eval(s, seed: int) -> dict[str, float]:
         n=cfg.eval_n, temperature=cfg.eval_temperature, top_p=cfg.eval_top_p,
         max_new_tokens=cfg.max_new_tokens, stop=stop_strings(s.template), seed=seed,
     )
-    return summarize(results, answer_format(s.template), placeholder_answers(s.template)) | held_out_signals(results)
+    return summarize(results, format_rule(s.template)) | held_out_signals(results)
 
 
 HELD_OUT_SIGNALS = ("check_rate", "aha_rate", "reflection_words_per_1k", "response_length_p10", "response_length_p90")

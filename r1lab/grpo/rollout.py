@@ -22,8 +22,7 @@ from r1lab.evaluation.runner import encode_prompts
 from r1lab.generation import Generator, SamplingParams
 from r1lab.models.templates import (
     PromptFormat,
-    answer_format,
-    placeholder_answers,
+    format_rule,
     render_prompt,
     stop_strings,
 )
@@ -71,7 +70,7 @@ def make_rollout(generator: Generator, tokenizer, template: PromptFormat, task: 
     texts = [render_prompt(template, task.prompt(p), tokenizer, task.chat_instruction) for p in problems] \
         if custom else None
     return score_completions(task, problems, prompt_ids, completions, cfg.rewards.weights(), custom, texts,
-                             answer_format(template), placeholder_answers(template))
+                             format_rule(template))
 
 
 def merge_rollouts(parts: list[Rollout]) -> Rollout:

@@ -17,10 +17,12 @@ variables for templates that are not chats: `question`, `instruction` and `syste
 A system prompt is the system message under `chat` and `.jinja`; under `r1_zero`, which has no
 roles, it replaces the frame's first line (the sentence that asks for the tags).
 
-What the prompt asks the answer to look like decides the format rule (r1lab.rewards.format_reward) and
-the stop strings, through one function, `answer_format`: R1-Zero's <think>/<answer> tags under the
-r1_zero frame, or when a template file or the system prompt names the <answer> tag; otherwise a
-\\boxed{} answer, which is what the tasks' chat instruction asks for.
+What the prompt asks the answer to look like decides the format rule (`format_rule`, which the format
+reward r1lab.rewards.format_reward and the format-valid rate check) and the stop strings, through one
+function, `answer_format`: R1-Zero's <think>/<answer> tags under the r1_zero frame, or when a template
+file or the system prompt names the <answer> tag; otherwise a \\boxed{} answer, which is what the
+tasks' chat instruction asks for. The rule also carries the filled boxes the prompt shows
+(`placeholder_answers`), whose copy is not an answer.
 
 A template that opens the reasoning block itself (DeepSeek-R1's distilled models' template ends the
 prompt with "<think>\\n") leaves the model to write only "...</think><answer>...": the strict format
@@ -39,11 +41,11 @@ from pathlib import Path
 from typing import Literal
 
 from r1lab.errors import ConfigError
+from r1lab.types import AnswerFormat, FormatRule
 from r1lab.verify.extract import boxed_answers, normalized_box
 
 TemplateName = Literal["r1_zero", "chat"]
 # How the prompt asks for the final answer: in <think>/<answer> tags, or in a \\boxed{}.
-AnswerFormat = Literal["tags", "boxed"]
 
 R1_ZERO_INSTRUCTION = (
     "The user gives a problem and the assistant solves it. The assistant first reasons inside "
@@ -127,6 +129,12 @@ def answer_format(template: str | PromptFormat) -> AnswerFormat:
 
 def stop_strings(template: str | PromptFormat) -> list[str]:
     return list(R1_ZERO_STOP) if answer_format(template) == "tags" else []
+
+
+def format_rule(template: str | PromptFormat) -> FormatRule:
+    """The format rule of the prompts a template makes: the answer form it asks for and the filled
+    boxes it shows."""
+    return FormatRule(answer_format(template), placeholder_answers(template))
 
 
 def placeholder_answers(template: str | PromptFormat) -> tuple[str, ...]:

@@ -4,7 +4,7 @@ Accuracy is the binary verdict of the task's own verify(), the one eval reports,
 eval accuracy cannot disagree. A task's partial credit (reasoning-gym's scores, the fraction of code
 tests passed) is a reward-hacking route (a hedged "5 or 6" earns part of it), so it is a component
 of its own, `partial`, with weight 0 unless a config asks for it. Format is a strict rule on the
-response, the one the prompt asked for (r1lab.models.templates.answer_format): R1-Zero's think and
+response, the one the prompt asked for (r1lab.types.FormatRule): R1-Zero's think and
 answer blocks, or, under a chat template whose instruction asks for a \\boxed{} answer, exactly one
 boxed answer where the answer extractor looks for it. Users' own reward functions
 (r1lab.rewards.custom) are components like these. `combine` returns the total; every component is
@@ -17,23 +17,20 @@ import math
 import re
 from collections.abc import Collection
 
-from r1lab.types import Verdict
+from r1lab.types import TAGS_FORMAT, FormatRule, Verdict
 from r1lab.verify.extract import answer_region, boxed_answers, normalized_box, tagged_answer
 
 FORMAT_RE = re.compile(r"^\s*<think>(.*?)</think>\s*<answer>(.*?)</answer>\s*$", re.DOTALL)
 TAGS = ("<think>", "</think>", "<answer>", "</answer>")
 
 
-def format_reward(response: str, answer_format: str = "tags", placeholders: Collection[str] = ()) -> float:
-    """1.0 iff the response has the form the prompt asked for (`answer_format`: "tags" or "boxed",
-    r1lab.models.templates.answer_format), else 0. Partial credit invites reward hacking. `placeholders`
-    are the filled boxes the prompt itself shows (templates.placeholder_answers): a copy of one is not
-    an answer."""
-    if answer_format == "tags":
+def format_reward(response: str, rule: FormatRule = TAGS_FORMAT) -> float:
+    """1.0 iff the response has the form the prompt asked for (`rule`, from the prompt's template:
+    r1lab.models.templates.format_rule), else 0. Partial credit invites reward hacking. A copy of a
+    filled box the prompt itself shows (`rule.placeholders`) is not an answer."""
+    if rule.answer == "tags":
         return think_answer_format(response)
-    if answer_format == "boxed":
-        return boxed_format(response, placeholders)
-    raise ValueError(f"unknown answer format {answer_format!r} (known: tags, boxed)")
+    return boxed_format(response, rule.placeholders)
 
 
 def think_answer_format(response: str) -> float:

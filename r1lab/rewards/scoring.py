@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from r1lab.rewards import accuracy_reward, combine, format_reward, partial_credit
 from r1lab.rewards.custom import RewardFunction, call_reward, reward_columns
 from r1lab.rewards.language import language_consistency, problem_language
-from r1lab.types import Completion, Problem, Rollout
+from r1lab.types import TAGS_FORMAT, Completion, FormatRule, Problem, Rollout
 
 
 def score_completions(
@@ -19,18 +19,17 @@ def score_completions(
     weights: dict[str, float],
     custom: Sequence[RewardFunction] = (),
     prompt_texts: list[str] | None = None,
-    answer_format: str = "tags",
-    placeholders: Sequence[str] = (),
+    format_rule: FormatRule = TAGS_FORMAT,
 ) -> Rollout:
     """Verdicts, rule rewards and the user's reward functions (`custom`, given `prompt_texts`, the
     prompts as the model saw them), combined with `weights` (every component's, custom ones included).
-    `answer_format` is the form the prompt asked for (r1lab.models.templates.answer_format), which the
-    format reward checks; `placeholders`, the filled boxes the prompt shows (templates.placeholder_answers)."""
+    `format_rule` is the form the prompt asked for (r1lab.models.templates.format_rule), which the
+    format reward checks."""
     # One batch call, so tasks that can (math workers, code sandboxes) verify in parallel.
     verdicts = task.verify_many([problems[c.prompt_index] for c in completions], [c.text for c in completions])
     components = {
         "accuracy": [accuracy_reward(v) for v in verdicts],
-        "format": [format_reward(c.text, answer_format, placeholders) for c in completions],
+        "format": [format_reward(c.text, format_rule) for c in completions],
     }
     if weights.get("partial", 0.0) != 0.0:  # the task's partial credit, only when asked for by weight
         components["partial"] = [partial_credit(v) for v in verdicts]

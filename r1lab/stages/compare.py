@@ -32,7 +32,7 @@ from r1lab.evaluation.metrics import mean_with_ci
 from r1lab.evaluation.runner import encode_prompts, evaluate_problems, summarize
 from r1lab.generation import make_generator
 from r1lab.models.loading import load_model
-from r1lab.models.templates import answer_format, placeholder_answers, prompt_format, stop_strings
+from r1lab.models.templates import format_rule, prompt_format, stop_strings
 from r1lab.rewards.language import mixes_languages, problem_language
 from r1lab.rewards.signals import reflection_words_per_1k
 from r1lab.tasks import load_task
@@ -92,7 +92,7 @@ def evaluate_model(model_path: str, cfg: CompareConfig, task, problems) -> tuple
                                             / len(r.texts) for r in mixed]}
     mixing = mean_with_ci(per_problem["language_mixing_rate"], seed=cfg.seed)
     row = {
-        **summarize(results, answer_format(template), placeholder_answers(template)),
+        **summarize(results, format_rule(template)),
         "language_mixing_rate": mixing["mean"], "language_mixing_rate_ci95": mixing["ci95"],
         "language_mixing_samples": sum(len(r.texts) for r in mixed),
         "reflection_words_per_1k": reflection_words_per_1k(texts),

@@ -25,7 +25,7 @@ from r1lab.data.io import iter_jsonl
 from r1lab.errors import UserError
 from r1lab.evaluation.benchmarks import default_data_dir, load_benchmark
 from r1lab.evaluation.runner import ProblemResult, encode_prompts, evaluate_problems, report
-from r1lab.models.templates import PromptFormat, answer_format, placeholder_answers
+from r1lab.models.templates import PromptFormat, format_rule
 from r1lab.rewards.signals import is_aha
 from r1lab.types import Problem, Verdict, sample_record
 
@@ -84,8 +84,7 @@ def run(cfg: EvalConfig, run_dir: Path, resume: bool = True, progress: bool = Tr
         template = resolved_template(cfg)
     results = [done[p.id] for p in problems]
     ks = cfg.k or default_ks(cfg.n)
-    metrics = report(results, ks, task.equivalent, cfg.seed, answer_format=answer_format(template),
-                     placeholders=placeholder_answers(template))
+    metrics = report(results, ks, task.equivalent, cfg.seed, format_rule=format_rule(template))
     summary = {"benchmark": cfg.benchmark, "model": cfg.model, **metrics,
                "template": template.name, "temperature": cfg.temperature, "top_p": cfg.top_p,
                "max_new_tokens": cfg.max_new_tokens, "seed": cfg.seed,

@@ -1,6 +1,6 @@
 """The format reward checks the form the prompt asked for: R1-Zero's think/answer blocks under the
 r1_zero frame (unchanged), one \\boxed{} answer under a chat template; training's reward and eval's
-format-valid rate use the same rule, chosen in one place (templates.answer_format)."""
+format-valid rate use the same rule, made in one place (templates.format_rule)."""
 
 import pytest
 
@@ -11,6 +11,7 @@ from r1lab.models.random_init import build_tokenizer
 from r1lab.models.templates import (
     PromptFormat,
     answer_format,
+    format_rule,
     placeholder_answers,
     prompt_format,
     stop_strings,
@@ -18,7 +19,9 @@ from r1lab.models.templates import (
 from r1lab.rewards import format_reward
 from r1lab.rewards.scoring import score_completions
 from r1lab.tasks import load_task
-from r1lab.types import Completion, Verdict
+from r1lab.types import Completion, FormatRule, Verdict
+
+BOXED = FormatRule("boxed")
 
 CHAT = ("{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}\n{% endfor %}"
         "{% if add_generation_prompt %}<|assistant|>{% endif %}")
@@ -44,15 +47,15 @@ CHAT = ("{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}\n{% endfor
     ],
 )
 def test_boxed_rule(text, expected):
-    assert format_reward(text, "boxed") == expected
+    assert format_reward(text, BOXED) == expected
 
 
 def test_tags_rule_is_the_default_and_does_not_accept_a_bare_box():
     assert format_reward("<think> 2 + 5 </think> <answer> 7 </answer>") == 1.0
-    assert format_reward("<think> 2 + 5 </think> <answer> 7 </answer>", "tags") == 1.0
+    assert format_reward("<think> 2 + 5 </think> <answer> 7 </answer>", FormatRule("tags")) == 1.0
     assert format_reward("\\boxed{7}") == 0.0
-    with pytest.raises(ValueError, match="unknown answer format"):
-        format_reward("\\boxed{7}", "box")
+    with pytest.raises(ValueError, match="unknown answer format 'box'"):
+        FormatRule("box")
 
 
 @pytest.fixture()
@@ -91,17 +94,17 @@ def test_training_reward_and_eval_rate_use_the_same_rule():
     texts = [t.replace("4", str(problem.answer)) for t in TEXTS]
     comps = completions(texts, group=4)
     weights = {"accuracy": 1.0, "format": 0.2}
-    boxed = score_completions(task, [problem], [[1]], comps, weights, answer_format="boxed")
+    boxed = score_completions(task, [problem], [[1]], comps, weights, format_rule=BOXED)
     tags = score_completions(task, [problem], [[1]], comps, weights)  # the default: R1-Zero's tags
     assert boxed.reward_components["format"] == [1.0, 0.0, 0.0, 0.0]
     assert tags.reward_components["format"] == [0.0, 1.0, 0.0, 0.0]
     assert boxed.reward_components["accuracy"] == tags.reward_components["accuracy"]  # the verdict is the task's
 
     result = ProblemResult(problem, texts, [Verdict("incorrect", 0.0, None)] * 4, [2] * 4, ["stop"] * 4)
-    assert summarize([result], "boxed")["format_rate"] == 0.25
-    assert summarize([result], "tags")["format_rate"] == 0.25
-    assert summarize([result, result], "boxed")["format_rate"] == 0.25
-    assert report([result], [1], answer_format="boxed")["format_rate"] == 0.25
+    assert summarize([result], BOXED)["format_rate"] == 0.25
+    assert summarize([result], FormatRule("tags"))["format_rate"] == 0.25
+    assert summarize([result, result], BOXED)["format_rate"] == 0.25
+    assert report([result], [1], format_rule=BOXED)["format_rate"] == 0.25
     assert "format_rate" not in report([result], [1])  # not asked: no rate under an unknown rule
 
 
@@ -142,6 +145,7 @@ def test_a_copy_of_the_prompts_filled_box_is_not_an_answer(chat_tok):
     rollout = make_rollout(Scripted(copies), chat_tok, fmt, task, problems, cfg, step=0, version=0)
     assert rollout.reward_components["format"] == [0.0, 0.0, 1.0, 0.0]
     result = ProblemResult(problems[0], copies, [Verdict("incorrect", 0.0, None)] * 4, [2] * 4, ["stop"] * 4)
-    assert summarize([result], answer_format(fmt), placeholder_answers(fmt))["format_rate"] == 0.25
-    assert summarize([result], answer_format(fmt))["format_rate"] == 0.75  # without the rule: the copies pass
-    assert format_reward("\\boxed{answer}", "boxed", ("answer",)) == 0.0
+    assert format_rule(fmt) == FormatRule("boxed", ("answer",))
+    assert summarize([result], format_rule(fmt))["format_rate"] == 0.25
+    assert summarize([result], BOXED)["format_rate"] == 0.75  # without the placeholders: the copies pass
+    assert format_reward("\\boxed{answer}", format_rule(fmt)) == 0.0

@@ -46,7 +46,7 @@ def test_partial_credit_is_a_logged_component_of_its_own_only_when_weighted(arit
     from r1lab.config import ZeroConfig
     from r1lab.grpo.metrics import kept_samples, step_metrics
     from r1lab.rewards.scoring import score_completions
-    from r1lab.types import Completion
+    from r1lab.types import Completion, FormatRule
 
     p = next(p for p in arithmetic.problems("test", 40, seed=0) if p.answer.lstrip("-").isdigit())
     n = int(p.answer)
@@ -55,7 +55,7 @@ def test_partial_credit_is_a_logged_component_of_its_own_only_when_weighted(arit
 
     def score(**weights):
         return score_completions(arithmetic, [p], [[1]], comps, ZeroConfig(rewards=weights).rewards.weights(),
-                                 answer_format="boxed")
+                                 format_rule=FormatRule("boxed"))
 
     hedged = score(format=0.0).verdicts[1].score
     assert 0.0 < hedged < 1.0  # the dataset's scorer pays the hedge a share
