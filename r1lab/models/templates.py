@@ -45,7 +45,6 @@ from r1lab.types import AnswerFormat, FormatRule
 from r1lab.verify.extract import boxed_answers, normalized_box
 
 TemplateName = Literal["r1_zero", "chat"]
-# How the prompt asks for the final answer: in <think>/<answer> tags, or in a \\boxed{}.
 
 R1_ZERO_INSTRUCTION = (
     "The user gives a problem and the assistant solves it. The assistant first reasons inside "
