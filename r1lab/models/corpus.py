@@ -119,10 +119,16 @@ def inverse(op: str) -> str:
     return "-" if op == "+" else "+"
 
 
+SLIPS = (-10, -2, -1, 1, 2, 10)
+
+
 def slip(value: int, rng: random.Random) -> int:
-    """A plausible arithmetic error: off by one or two, or a dropped/extra carry (off by ten)."""
-    while True:
-        wrong = value + rng.choice((-10, -2, -1, 1, 2, 10))
+    """A plausible arithmetic error: off by one or two, or a dropped/extra carry (off by ten), within
+    the values a chain can take."""
+    if not any(VALUE_LOW <= value + d <= VALUE_HIGH for d in SLIPS):  # else the draw below never ends
+        raise ValueError(f"no slip of {value} stays within [{VALUE_LOW}, {VALUE_HIGH}]")
+    while True:  # drawing until one fits, rather than from the fitting ones, keeps every seed's corpus as built
+        wrong = value + rng.choice(SLIPS)
         if VALUE_LOW <= wrong <= VALUE_HIGH:
             return wrong
 

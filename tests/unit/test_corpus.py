@@ -15,12 +15,13 @@ from r1lab.models.corpus import (
     checked_steps,
     make_corpus,
     render_check,
+    slip,
     style_counts,
     work_steps,
 )
 from r1lab.rewards.language import mixes_languages
 from r1lab.rewards.signals import has_check, is_aha
-from r1lab.tasks.demo import DemoTask, crosses_ten, evaluate
+from r1lab.tasks.demo import VALUE_HIGH, VALUE_LOW, DemoTask, crosses_ten, evaluate
 
 EQUATION = re.compile(r"(-?\d+) ([+-]) (\d+) = (-?\d+)")
 FORMAT = re.compile(r"^\s*<think>(.+?)</think>\s*<answer>(.+?)</answer>\s*$", re.DOTALL)
@@ -211,6 +212,14 @@ def test_same_seed_same_corpus_and_held_out_problems_unseen():
     assert [d.text for d in a] != [d.text for d in c]
     held_out = {p.question for p in DemoTask().problems("test", 300, seed=0)}
     assert not any(f"User: {q}\n" in d.text for q in held_out for d in a)
+
+
+def test_a_slip_stays_in_range_and_an_impossible_one_is_refused():
+    rng = random.Random(0)
+    assert {slip(VALUE_LOW, rng) for _ in range(200)} == {VALUE_LOW + d for d in (1, 2, 10)}
+    assert {slip(VALUE_HIGH, rng) for _ in range(200)} == {VALUE_HIGH - d for d in (1, 2, 10)}
+    with pytest.raises(ValueError, match=f"no slip of {VALUE_HIGH + 11} stays within"):
+        slip(VALUE_HIGH + 11, rng)
 
 
 def test_unknown_style_is_refused():
