@@ -4,7 +4,7 @@ prompt, T completion tokens."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 VerdictStatus = Literal["correct", "incorrect", "unverifiable"]
 # How a prompt asks for the final answer: in <think>/<answer> tags, or in a \\boxed{}.
@@ -102,8 +102,8 @@ class FormatRule:
     placeholders: tuple[str, ...] = ()
 
     def __post_init__(self):
-        if self.answer not in ("tags", "boxed"):
-            raise ValueError(f"unknown answer format {self.answer!r} (known: tags, boxed)")
+        if self.answer not in get_args(AnswerFormat):
+            raise ValueError(f"unknown answer format {self.answer!r} (known: {', '.join(get_args(AnswerFormat))})")
 
 
 TAGS_FORMAT = FormatRule("tags")  # R1-Zero's frame: the format rule when no template says otherwise

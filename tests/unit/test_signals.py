@@ -46,7 +46,7 @@ ROUTE_AGREES = (" <think> 7 + 18 = 25 . check 7 + 10 = 17 . 17 + 8 = 25 . 25 - 9
 # ... a flag although the two agree (a small model writes such things) ...
 ROUTE_EMPTY_FLAG = (" <think> 7 + 18 = 25 . check 7 + 10 = 17 . 17 + 8 = 25 . wait , that was wrong . 25 - 9 = 16 . "
                     "</think> <answer> 16 </answer>")
-# ... a flag, but the chain goes on from the value the check found wrong (here 24 - 9 = 15, and the
+# ... a flag, but the chain goes on from the value the check found wrong (24 - 9, written 16: the
 # answer is right only by a second slip) ...
 ROUTE_FLAG_IGNORED = (" <think> 7 + 18 = 24 . check 7 + 10 = 17 . 17 + 8 = 25 . wait , that was wrong . 24 - 9 = 16 . "
                       "</think> <answer> 16 </answer>")
