@@ -3,9 +3,10 @@
 Chosen so that a model of about a million parameters can learn every single step (a value below 60
 plus or minus a digit) but slips now and then, more often on steps that carry or borrow across a
 ten, so that a single pass through a long chain goes wrong at a rate that grows with the
-chain's length. Reasoning step by step pays over answering at once, and checking each step with
-its inverse operation (and redoing a step that does not check out) pays over a single pass: the
-world R1-Zero-style RL should discover that from a base model which rarely checks itself.
+chain's length. Reasoning step by step pays over answering at once, and checking an answer done in
+one's head by working the chain (and keeping the worked value where the two differ) pays over
+trusting it: the world R1-Zero-style RL should discover that from a base model which rarely checks
+itself.
 
 The difficulty knob is the number of operations (`min_ops` to `max_ops`, options of the task);
 problems of every length come in turn, so a held-out set of 64 has a third of each by default, the
@@ -41,6 +42,11 @@ TEST_BUCKET = 7
 
 def _stable_bucket(text: str, buckets: int = 10) -> int:
     return sum((i + 1) * ord(c) for i, c in enumerate(text)) % buckets
+
+
+def held_out(question: str) -> bool:
+    """Whether a question belongs to the held-out split."""
+    return _stable_bucket(question) == TEST_BUCKET
 
 
 def apply(op: str, x: int, y: int) -> int:
@@ -104,7 +110,7 @@ class DemoTask:
             operations = self.min_ops + len(out) % levels
             numbers, ops = random_chain(rng, operations)
             question = question_text(numbers, ops)
-            if (_stable_bucket(question) == TEST_BUCKET) != (split == "test") or (
+            if held_out(question) != (split == "test") or (
                     split == "test" and question in seen):
                 misses += 1
                 if misses > 100_000:  # the held-out chains of this length are used up
