@@ -10,21 +10,23 @@ Styles of a response (what follows "Assistant:"):
 - steps: one operation per step ("7 + 8 = 15 . 15 - 9 = 6 ."). Each step slips with a small
   probability, larger when it carries or borrows across a ten; a slipped value is carried on, so
   a slip anywhere makes the answer wrong.
-- check: steps written the same way (same slips), each followed by its check, the inverse operation
-  ("7 + 8 = 15 . check 15 - 8 = 7 ."). Where undoing a step does not give back the value it started
-  from, the writer says so and redoes the step ("7 + 8 = 14 . check 14 - 8 = 6 . wait , not 7 .
-  7 + 8 = 15 . check 15 - 8 = 7 ."). Checks are rare (a few percent of documents) and imperfect: an
-  inverse operation slips now and then, which flags a step that was right (harmless: the redo gives
-  the same value), and a redo can slip again. The check sits right after its step, so that a model
-  of a million parameters can learn it: a check of the whole chain at the end, newest step first,
-  was tried first and the model never learned to carry it out.
+- check: an answer done in one's head, as in a direct answer (same slips), then checked by working the
+  chain step by step (the slips of worked steps): "7 + 8 - 9 + 6 is 11 . check 7 + 8 = 15 . 15 - 9 =
+  6 . 6 + 6 = 12 . wait , not 11 . so the answer is 12 ." Where the worked value differs from the
+  first answer, the writer says so, and the answer is the worked value. Checks are rare (a tenth of
+  the documents) and imperfect: a worked step slips now and then, which flags a first answer that was
+  right and makes the answer wrong. Earlier forms checked each step (by its inverse operation, by
+  working it again, through the round ten); under RL, the model's plain steps became reliable faster
+  than those checks paid, and the text between two steps made it lose its place in the chain
+  (README, "Other ways of checking"). A first answer in one's head stays unreliable however long RL runs,
+  and its check is a plain chain of steps, which the model knows best.
 - malformed: the frame broken (no think block, no answer tags, an unclosed think block, text after
   the answer), so that a format reward has something to teach.
-- drill: bare lines of single operations and no frame, the arithmetic any crawl holds plenty of; they
-  teach one step, never a whole chain. Half are plain and never wrong; half are exercise sheets
-  where each operation is checked by its inverse, with the writer's slips caught and redone. They
-  teach how to check a step (a model of a million parameters did not learn it from the rare checked
-  responses alone); whether to check while answering, only the rare checked responses show.
+- drill: bare lines and no frame, the arithmetic any crawl holds plenty of. Half are single operations,
+  plain and never wrong. Half are exercise sheets of a few chains, each answered in one's head and
+  then checked step by step as in a checked response, the writer's slips included. They teach how
+  to check an answer (a model of a million parameters works a chain far worse after a rare prefix
+  than after a common one); whether to check while answering, only the rare checked responses show.
 
 Second script: some documents drift, after their first step, into Chinese words ("检查" for "check",
 "等等 , 不是 7 ." for "wait , not 7 .", "所以答案是 12 ." for "so the answer is 12 ."), the way multilingual
@@ -32,9 +34,10 @@ pretraining text does; numbers and equations stay as they are. Long reasoning dr
 short: a third of the self-checks go back over the work in Chinese, a few percent of the other
 documents drift. Whether a document drifts does not depend on whether it is right.
 
-Nothing in the corpus marks a style as better: slips hit worked steps at the same rate whether or not
-the writer checks afterwards, and whether a writer checks does not depend on whether they slipped. A
-checked document ends right more often only because checking works.
+Nothing in the corpus marks a style as better: a first answer slips at the same rate whether or not
+the writer checks it, worked steps slip at the same rate in a check as in plain steps, and whether a
+writer checks does not depend on whether they slipped. A checked document ends right more often than
+a direct answer only because checking works.
 
 Every function is pure given its `random.Random`; `make_corpus(n, seed)` is the same list for the
 same arguments on every machine.
@@ -48,15 +51,29 @@ from dataclasses import asdict, dataclass
 from r1lab.models.templates import R1_ZERO_TEMPLATE
 from r1lab.tasks.demo import HIGH as OPERAND_HIGH
 from r1lab.tasks.demo import LOW as OPERAND_LOW
-from r1lab.tasks.demo import VALUE_HIGH, VALUE_LOW, DemoTask, apply, crosses_ten, evaluate, question_text
+from r1lab.tasks.demo import (
+    MAX_OPS,
+    MIN_OPS,
+    VALUE_HIGH,
+    VALUE_LOW,
+    DemoTask,
+    apply,
+    crosses_ten,
+    evaluate,
+    held_out,
+    question_text,
+    random_chain,
+)
 
 STYLES = ("direct", "steps", "check", "malformed", "drill")
-# Shares of documents. Checks are rare: a few percent of the framed documents.
-DEFAULT_MIX = {"direct": 0.31, "steps": 0.33, "check": 0.08, "malformed": 0.025, "drill": 0.255}
+# Shares of documents. Checks are rare: about one framed document in eight.
+DEFAULT_MIX = {"direct": 0.34, "steps": 0.28, "check": 0.10, "malformed": 0.025, "drill": 0.255}
 DRILL_LINES = (8, 14)
-# Share of drills that are exercise sheets with each operation checked by its inverse: where the
-# model learns how to check a step, apart from whether a response does.
+# Share of drills that are exercise sheets of checked chains: where the model learns how to check an
+# answer, apart from whether a response does.
 CHECKED_DRILLS = 0.5
+# Chains per checked exercise sheet.
+SHEET_CHAINS = (2, 4)
 # Drill operations start anywhere a demo chain can be (a digit, then up to four more added).
 DRILL_START_HIGH = 35
 
@@ -68,8 +85,7 @@ class SlipRates:
 
     plain: float = 0.03  # a worked step that stays within its ten
     carry: float = 0.12  # a worked step that carries or borrows across a ten
-    check: float = 0.02  # an inverse operation inside a self-check
-    direct: float = 0.2  # each operation of a chain done in one's head (a direct answer)
+    direct: float = 0.2  # each operation of a chain done in one's head (a first answer)
 
 
 DEFAULT_SLIPS = SlipRates()
@@ -98,8 +114,8 @@ class Doc:
     numbers: tuple[int, ...] = ()
     ops: tuple[str, ...] = ()
     answer_given: int | None = None  # the value written in the answer (None for drills)
-    slips: int = 0  # operations the writer got wrong in the first pass (direct: in their head)
-    caught: bool = False  # a self-check flagged a step that had really slipped
+    slips: int = 0  # operations the writer got wrong in the first pass (direct and check: in their head)
+    caught: bool = False  # a self-check flagged a first answer that had really slipped
     drift: bool = False  # words after the first step are in the second script
 
     @property
@@ -113,10 +129,6 @@ class Doc:
     @property
     def correct(self) -> bool:
         return self.answer_given == evaluate(list(self.numbers), list(self.ops))
-
-
-def inverse(op: str) -> str:
-    return "-" if op == "+" else "+"
 
 
 SLIPS = (-10, -2, -1, 1, 2, 10)
@@ -162,14 +174,25 @@ def frame(think: str, answer: int) -> str:
     return f" <think> {think} </think> <answer> {answer} </answer>"
 
 
-def render_direct(numbers, ops, rng, rates: SlipRates, script: str) -> tuple[str, int, int, bool]:
+def in_ones_head(numbers, ops, rng: random.Random, rates: SlipRates) -> tuple[int, int]:
+    """The chain's value worked out in one's head, each operation slipping at the direct rate: the value
+    and the number of slips."""
     value, slips = numbers[0], 0
     for op, n in zip(ops, numbers[1:]):
         value = apply(op, value, n)
         if rng.random() < rates.direct:
             value, slips = slip(value, rng), slips + 1
-    expr = question_text(numbers, ops)[len("Compute "):-2]
-    think = rng.choice(PHRASES[script]["direct"]).format(a=value, expr=expr)
+    return value, slips
+
+
+def expression(numbers, ops) -> str:
+    """The chain as the question writes it, without "Compute" and the full stop: "7 + 8 - 9"."""
+    return question_text(numbers, ops)[len("Compute "):-2]
+
+
+def render_direct(numbers, ops, rng, rates: SlipRates, script: str) -> tuple[str, int, int, bool]:
+    value, slips = in_ones_head(numbers, ops, rng, rates)
+    think = rng.choice(PHRASES[script]["direct"]).format(a=value, expr=expression(numbers, ops))
     return frame(think, value), value, slips, False
 
 
@@ -181,40 +204,33 @@ def render_steps(numbers, ops, rng, rates: SlipRates, script: str) -> tuple[str,
     return frame(lead + " ".join(lines) + tail, answer), answer, slips, False
 
 
-def checked_steps(start: int, operands, ops, rng: random.Random | None = None, rates: SlipRates | None = None,
-                  script: str = "latin", max_redos: int = 2) -> tuple[list[str], list[int], int, bool]:
-    """Steps as `work_steps` writes them, each followed by its check: the inverse operation, which
-    should give back the value the step started from ("7 + 9 = 16 . check 16 - 9 = 7 ."). Where it
-    does not, the writer says so and redoes the step, checking the redo too ("7 + 9 = 15 . check
-    15 - 9 = 6 . wait , not 7 . 7 + 9 = 16 . check 16 - 9 = 7 ."), at most `max_redos` times.
-    Returns the text pieces, the value kept after each step, the slips of first attempts and whether
-    a check flagged a step that had really slipped. With `rates`, steps, redos and inverse operations
-    slip at their rates: an inverse that slips flags a right step, and the redo gives the same value."""
-    words = PHRASES[script]
-    parts, values, slips, caught = [], [], 0, False
-    value = start
-    for op, n in zip(ops, operands, strict=True):
-        for attempt in range(max_redos + 1):
-            result = apply(op, value, n)
-            if rates is not None and rng.random() < step_slip_rate(value, op, n, rates):
-                result, slips = slip(result, rng), slips + (attempt == 0)
-            back = apply(inverse(op), result, n)
-            if rates is not None and rng.random() < rates.check:
-                back = slip(back, rng)
-            parts += [equation(value, op, n, result), f"{words['check']} {equation(result, inverse(op), n, back)}"]
-            if back == value or attempt == max_redos:
-                break
-            parts.append(words["flag"].format(x=value))
-            caught = caught or result != apply(op, value, n)
-        values.append(result)
-        value = result
-    return parts, values, slips, caught
+def checked_answer(numbers, ops, rng: random.Random | None = None, rates: SlipRates | None = None,
+                   script: str = "latin") -> tuple[str, int, int, int]:
+    """An answer in one's head, checked by working the chain step by step: "7 + 8 - 9 is 5 . check 7 + 8
+    = 15 . 15 - 9 = 6 . wait , not 5 ." Returns the text, the first answer, the worked value (the one
+    to keep) and the slips of the first answer. With `rates`, the first answer slips at the direct
+    rate and the worked steps at theirs; without, both are right."""
+    if rates is None:
+        first, slips = evaluate(list(numbers), list(ops)), 0
+    else:
+        first, slips = in_ones_head(numbers, ops, rng, rates)
+    lines, values, _ = work_steps(numbers[0], numbers[1:], ops, rng, rates)
+    worked, words = values[-1], PHRASES[script]
+    parts = [f"{expression(numbers, ops)} is {first} .", words["check"], *lines]
+    if worked != first:
+        parts.append(words["flag"].format(x=first))
+    return " ".join(parts), first, worked, slips
+
+
+def caught_slip(numbers, ops, first: int, worked: int) -> bool:
+    """Whether a check flagged a first answer that was wrong."""
+    return first != worked and first != evaluate(list(numbers), list(ops))
 
 
 def render_check(numbers, ops, rng, rates: SlipRates, script: str) -> tuple[str, int, int, bool]:
-    lead = rng.choice(("", "", PHRASES["latin"]["lead"] + " "))
-    parts, values, slips, caught = checked_steps(numbers[0], numbers[1:], ops, rng, rates, script)
-    return frame(lead + " ".join(parts), values[-1]), values[-1], slips, caught
+    text, first, worked, slips = checked_answer(numbers, ops, rng, rates, script)
+    think = text + " " + PHRASES[script]["tail"].format(a=worked)
+    return frame(think, worked), worked, slips, caught_slip(numbers, ops, first, worked)
 
 
 def render_malformed(numbers, ops, rng, rates: SlipRates, script: str) -> tuple[str, int, int, bool]:
@@ -244,18 +260,27 @@ def drill_operations(rng: random.Random, count: int) -> list[tuple[int, str, int
     return out
 
 
+def train_chain(rng: random.Random) -> tuple[list[int], list[str]]:
+    """A demo chain (of the task's default lengths) whose question is in the train split."""
+    while True:
+        numbers, ops = random_chain(rng, rng.randint(MIN_OPS, MAX_OPS))
+        if not held_out(question_text(numbers, ops)):
+            return numbers, ops
+
+
 def render_drill(rng: random.Random, rates: SlipRates | None = None) -> tuple[str, int, bool]:
-    """A drill: bare single operations, always right; or, with `rates`, an exercise sheet where each
-    operation is checked by its inverse (the writer slips at their rates, and a flagged operation is
-    redone, as in checked documents). Returns the text, the slips and whether a check caught one."""
-    operations = drill_operations(rng, rng.randint(*DRILL_LINES))
+    """A drill: bare single operations, always right; or, with `rates`, an exercise sheet of a few
+    chains, each answered in one's head and checked step by step (the writer slips at their rates).
+    Returns the text, the slips of the first answers and whether a check caught one."""
     if rates is None:
+        operations = drill_operations(rng, rng.randint(*DRILL_LINES))
         return " ".join(equation(x, op, y, apply(op, x, y)) for x, op, y in operations), 0, False
     parts, slips, caught = [], 0, False
-    for x, op, y in operations[: len(operations) // 2]:  # a checked operation is twice as long
-        lines, _, slipped, found = checked_steps(x, [y], [op], rng, rates)
-        parts += lines
-        slips, caught = slips + slipped, caught or found
+    for _ in range(rng.randint(*SHEET_CHAINS)):
+        numbers, ops = train_chain(rng)
+        text, first, worked, slipped = checked_answer(numbers, ops, rng, rates)
+        parts.append(text)
+        slips, caught = slips + slipped, caught or caught_slip(numbers, ops, first, worked)
     return " ".join(parts), slips, caught
 
 

@@ -51,7 +51,7 @@ class BaseBuildConfig(Strict):
     intermediate_size: int = Field(576, ge=8, description="MLP hidden width")
     tie_embeddings: bool = Field(True, description="share the input embedding and output projection")
     max_positions: int = Field(512, ge=64, description="longest sequence (tokens) the model is built for")
-    steps: int = Field(2800, ge=1, description="pretraining optimizer steps")
+    steps: int = Field(3200, ge=1, description="pretraining optimizer steps")
     batch_size: int = Field(32, ge=1, description="documents per pretraining step")
     learning_rate: float = Field(2e-3, gt=0, description="peak learning rate (AdamW)")
     min_lr_ratio: float = Field(0.1, ge=0, le=1, description="cosine decay ends at learning_rate x this")
@@ -382,15 +382,15 @@ def model_card(record: dict) -> str:
         "",
         f"- Corpus: {corpus['documents']} synthetic documents, {corpus['tokens']:,} tokens, train-split demo "
         "problems only. Each framed document is the R1-Zero prompt and a response; drills are bare lines "
-        f"of single operations, always right, except that {CHECKED_DRILLS:.0%} of them are exercise sheets with each "
-        "operation checked by its inverse (the writer's slips caught and redone).",
+        f"of single operations, always right, except that {CHECKED_DRILLS:.0%} of them are exercise sheets of a few "
+        "chains, each answered in one's head and then checked step by step (the writer's slips included).",
         f"- Mix of documents: {mix}.",
         f"- Slips (off by 1, 2 or 10) of the corpus's writer: a worked step slips with probability {rates['plain']:.0%}, "
-        f"{rates['carry']:.0%} when it carries or borrows across a ten; a direct answer slips {rates['direct']:.0%} per "
-        f"operation; an inverse operation inside a self-check {rates['check']:.0%}. A self-check follows each step "
-        "with its inverse operation and redoes a step that does not undo to its start; checks caught "
-        f"{measured['check_catches']:.0%} of the slipped checked documents and flagged a step in "
-        f"{measured['check_false_flags']:.0%} of those without a slip (the redo then gives the same value). "
+        f"{rates['carry']:.0%} when it carries or borrows across a ten; an answer in one's head (a direct answer, "
+        f"or the first answer of a self-check) slips {rates['direct']:.0%} per operation. A self-check states an "
+        "answer in its head, then works the chain step by step and keeps the worked value; checks flagged "
+        f"{measured['check_catches']:.0%} of the first answers with a slip (two slips can cancel out) and "
+        f"{measured['check_false_flags']:.0%} of those without (a worked step slipped). "
         "Slips do not depend on whether the writer checks, and checking does not depend on slips: nothing "
         "marks any style as better.",
         f"- Second script: {measured['drift']:.1%} of the framed documents drift into Chinese after their first step "

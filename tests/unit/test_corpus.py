@@ -1,7 +1,7 @@
 """The synthetic corpus of the tiny base model: styles in their shares, arithmetic right except the
-writer's slips, slips likelier on harder steps and in longer chains, self-checks that catch real slips
-and rarely flag right steps, no style signal, a second script in a share of documents, and the same
-corpus for the same seed."""
+writer's slips, slips likelier on harder steps and in longer chains, self-checks that catch wrong
+first answers and flag right ones only where a worked step slips, no style signal, a second script
+in a share of documents, and the same corpus for the same seed."""
 
 import random
 import re
@@ -12,7 +12,7 @@ from r1lab.models.corpus import (
     DEFAULT_MIX,
     STYLES,
     SlipRates,
-    checked_steps,
+    checked_answer,
     make_corpus,
     render_check,
     slip,
@@ -25,7 +25,7 @@ from r1lab.tasks.demo import VALUE_HIGH, VALUE_LOW, DemoTask, crosses_ten, evalu
 
 EQUATION = re.compile(r"(-?\d+) ([+-]) (\d+) = (-?\d+)")
 FORMAT = re.compile(r"^\s*<think>(.+?)</think>\s*<answer>(.+?)</answer>\s*$", re.DOTALL)
-NO_SLIPS = SlipRates(plain=0, carry=0, check=0, direct=0)
+NO_SLIPS = SlipRates(plain=0, carry=0, direct=0)
 
 
 def wrong_equations(text: str) -> list[tuple[int, int]]:
@@ -38,7 +38,10 @@ def wrong_equations(text: str) -> list[tuple[int, int]]:
     return out
 
 
-CHECKED = re.compile(r"(?:check|检查) (-?\d+) ([+-]) (\d+) = (-?\d+) \.( (?:wait , not|等等 , 不是) (-?\d+) \.)?")
+# A checked answer: the chain and a first answer, the check word, the worked steps and a flag where
+# they differ.
+CHECKED = re.compile(r"^ <think> (.+?) is (-?\d+) \. (?:check|检查) (.+?)( (?:wait , not|等等 , 不是) (-?\d+) \.)? "
+                     r"(?:so the answer is|所以答案是) (-?\d+) \. </think>")
 
 
 def rate(values) -> float:
@@ -63,7 +66,7 @@ def test_styles_present_in_their_shares_and_checks_rare(corpus):
         assert abs(counts[style] - share * len(corpus)) <= 1, (style, counts)
     assert all(counts[s] > 0 for s in STYLES)
     framed = [d for d in corpus if d.style != "drill"]
-    assert 0.02 < rate(has_check(d.response) for d in framed) < 0.12  # about one framed response in ten
+    assert 0.02 < rate(has_check(d.response) for d in framed) < 0.15  # about one framed response in eight
 
 
 def test_frame_is_valid_except_in_malformed_documents(corpus):
@@ -88,19 +91,21 @@ def test_steps_are_wrong_exactly_where_the_writer_slipped(corpus):
             assert d.correct != d.slipped or d.slips > 1  # two slips may cancel out
 
 
-def test_every_checked_step_is_checked_and_flags_only_mismatches(corpus):
+def test_a_check_works_the_whole_chain_and_flags_only_a_differing_first_answer(corpus):
     for d in (d for d in corpus if d.style == "check"):
-        think = d.response.split("</think>")[0]
-        checks = CHECKED.findall(think)
-        forward = len(EQUATION.findall(think)) - len(checks)
-        assert len(checks) == forward >= len(d.ops), d.response  # one check per written step
-        for _start, _op, _n, back, flag, started in checks:
-            if flag:  # a flag names the start the inverse failed to give back
-                assert int(started) != int(back)
+        expression, first, work, flag, flagged, answer = CHECKED.match(d.response).groups()
+        assert expression == " ".join([str(d.numbers[0])] + [f"{op} {n}" for op, n in zip(d.ops, d.numbers[1:])])
+        steps = EQUATION.findall(work)
+        assert [(op, int(n)) for _, op, n, _ in steps] == list(zip(d.ops, d.numbers[1:])), d.response
+        # Each step starts from the value the one before wrote; the answer is the last worked value.
+        assert [int(x) for x, *_ in steps] == [d.numbers[0]] + [int(z) for *_, z in steps[:-1]]
+        worked = int(steps[-1][3])
+        assert int(answer) == worked == d.answer_given
+        assert bool(flag) == (worked != int(first)) and (not flag or int(flagged) == int(first)), d.response
 
 
 def test_slips_grow_with_difficulty(corpus):
-    worked = [d for d in corpus if d.style in ("steps", "check")]
+    worked = [d for d in corpus if d.style == "steps"]
     by_ops = {k: rate(d.slipped for d in worked if len(d.ops) == k) for k in range(2, 5)}
     assert by_ops[4] > by_ops[3] > by_ops[2] and by_ops[4] > 1.6 * by_ops[2], by_ops
     steps = [d for d in corpus if d.style == "steps"]
@@ -117,17 +122,21 @@ def test_carrying_steps_slip_more():
     assert rate(plain) == pytest.approx(rates.plain, abs=0.01)
 
 
-def test_checks_catch_real_slips_and_rarely_flag_right_steps(corpus):
+def test_checks_catch_wrong_first_answers_and_flag_right_ones_only_where_a_step_slips(corpus):
     checks = [d for d in corpus if d.style == "check"]
     slipped = [d for d in checks if d.slipped]
     clean = [d for d in checks if not d.slipped]
     assert rate(d.caught for d in slipped) > 0.9
-    flagged_clean = rate("not" in d.response or "不是" in d.response for d in clean)
-    assert 0 < flagged_clean < 0.15  # imperfect: an inverse operation slips now and then
-    # Checking pays in the corpus because it works, not because checked documents slip less.
+    flagged_clean = [("not" in d.response or "不是" in d.response) for d in clean]
+    assert 0 < rate(flagged_clean) < 0.25  # imperfect: a worked step slips now and then
+    assert all(wrong_equations(d.response) for d, f in zip(clean, flagged_clean) if f)
+    # Checking pays in the corpus because it works, not because checked documents slip less: first
+    # answers slip as often as direct ones, worked steps as often as plain steps.
+    direct = [d for d in corpus if d.style == "direct"]
     steps = [d for d in corpus if d.style == "steps"]
-    assert rate(d.slipped for d in checks) == pytest.approx(rate(d.slipped for d in steps), abs=0.08)
-    assert rate(d.correct for d in checks) > rate(d.correct for d in steps) + 0.08
+    assert rate(d.slipped for d in checks) == pytest.approx(rate(d.slipped for d in direct), abs=0.08)
+    assert rate(d.correct for d in checks) == pytest.approx(rate(d.correct for d in steps), abs=0.08)
+    assert rate(d.correct for d in checks) > rate(d.correct for d in direct) + 0.2
     # The corpus's catches are ahas by the detector that the training loop uses; its false flags are not.
     caught_right = [d for d in slipped if d.caught and d.correct]
     assert caught_right and all(is_aha(d.response, True) for d in caught_right)
@@ -139,9 +148,13 @@ def test_half_the_drills_are_checked_exercises(corpus):
     checked = [d for d in drills if "check" in d.response]
     assert 0.4 < len(checked) / len(drills) < 0.6
     for d in checked:
-        assert not mixes_languages(d.response, "en") and d.response.count("check") >= 4
-    # Their slips are caught too: every checked exercise that slipped shows the redo.
+        assert not mixes_languages(d.response, "en") and d.response.count(" is ") == d.response.count("check") >= 2
+    # Their slips are caught too: every checked exercise that caught one shows the flag.
     assert any(d.caught for d in checked) and all("wait , not" in d.response for d in checked if d.caught)
+    # Their chains are train-split questions only.
+    held_out = {p.question[len("Compute "):-2] for p in DemoTask().problems("test", 300, seed=0)}
+    chains = {c.split(" is ")[0] for d in checked for c in re.findall(r"(?:^|\. )(\d[-+ \d]* is -?\d+)", d.response)}
+    assert len(chains) > 100 and not chains & held_out
 
 
 def test_direct_answers_grow_wrong_with_length(corpus):
@@ -167,35 +180,29 @@ def test_a_share_drifts_into_the_second_script_checks_most(corpus):
     assert not any(d.drift for d in corpus if d.style == "malformed")
 
 
-def test_checked_steps_by_hand():
-    parts, values, slips, caught = checked_steps(6, (8, 2), ("-", "+"))
-    assert " ".join(parts) == "6 - 8 = -2 . check -2 + 8 = 6 . -2 + 2 = 0 . check 0 - 2 = -2 ."
-    assert (values, slips, caught) == ([-2, 0], 0, False)
-    parts, values, slips, caught = checked_steps(7, (8,), ("+",), script="cjk")
-    assert " ".join(parts) == "7 + 8 = 15 . 检查 15 - 8 = 7 ." and values == [15]
+def test_checked_answer_by_hand():
+    assert checked_answer((6, 8, 2), ("+", "-")) == ("6 + 8 - 2 is 12 . check 6 + 8 = 14 . 14 - 2 = 12 .", 12, 12, 0)
+    text, first, worked, slips = checked_answer((7, 8), ("+",), script="cjk")
+    assert text == "7 + 8 is 15 . 检查 7 + 8 = 15 ." and (first, worked, slips) == (15, 15, 0)
 
 
-def test_a_slip_is_caught_and_redone():
-    # Slip every first attempt, never a redo or an inverse operation: a seeded stream stands in for
-    # the writer, so find a seed whose first draw slips and the next ones do not.
-    rates = SlipRates(plain=0.5, carry=0.5, check=0.0, direct=0.0)
-    for seed in range(200):
-        rng = random.Random(seed)
-        parts, values, slips, caught = checked_steps(7, (8,), ("+",), rng, rates)
-        if slips == 1 and values == [15]:
-            break
-    text = " ".join(parts)
-    wrong = int(parts[0].split(" = ")[1].rstrip(" ."))
-    assert text.startswith(f"7 + 8 = {wrong} . check {wrong} - 8 = {wrong - 8} . wait , not 7 . 7 + 8 = 15 .")
-    assert caught and is_aha(f" <think> {text} </think> <answer> 15 </answer>", True)
+def test_a_wrong_first_answer_is_flagged_and_the_worked_value_kept():
+    # Every operation in one's head slips, no worked step does.
+    rates = SlipRates(plain=0.0, carry=0.0, direct=1.0)
+    response, answer, slips, caught = render_check((7, 8), ("+",), random.Random(0), rates, "latin")
+    first = int(re.search(r"is (-?\d+) \.", response).group(1))
+    assert first != 15 and (answer, slips, caught) == (15, 1, True)
+    assert response == (f" <think> 7 + 8 is {first} . check 7 + 8 = 15 . wait , not {first} . so the answer is 15 . "
+                        "</think> <answer> 15 </answer>")
+    assert is_aha(response, True)
 
 
 def test_work_steps_and_render_check_by_hand():
     assert work_steps(36, (9, 1), ("+", "-")) == (["36 + 9 = 45 .", "45 - 1 = 44 ."], [45, 44], 0)
     response, answer, slips, caught = render_check((6, 9, 1), ("+", "-"), random.Random(0), NO_SLIPS, "latin")
     assert (answer, slips, caught) == (14, 0, False)
-    assert response.endswith("6 + 9 = 15 . check 15 - 9 = 6 . 15 - 1 = 14 . check 14 + 1 = 15 . </think> "
-                             "<answer> 14 </answer>")
+    assert response == (" <think> 6 + 9 - 1 is 14 . check 6 + 9 = 15 . 15 - 1 = 14 . so the answer is 14 . </think> "
+                        "<answer> 14 </answer>")
 
 
 def test_without_slips_every_framed_answer_is_right():
