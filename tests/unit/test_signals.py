@@ -13,7 +13,7 @@ STEP_AHA = (" <think> 7 + 8 = 14 . check 7 + 8 = 15 . wait , not 14 . 15 - 9 = 6
             "</think> <answer> 6 </answer>")
 STEP_AHA_CJK = (" <think> 7 + 8 = 14 . 检查 7 + 8 = 15 . 等等 , 不是 14 . 15 - 9 = 6 . 检查 15 - 9 = 6 . "
                 "</think> <answer> 6 </answer>")
-# ... the demo corpus's form: a check by the inverse operation, flag, then redo ...
+# ... a check by the inverse operation, flag, then redo ...
 STEP_AHA_INVERSE = (" <think> 7 + 8 = 14 . check 14 - 8 = 6 . wait , not 7 . 7 + 8 = 15 . check 15 - 8 = 7 . "
                     "15 - 9 = 6 . check 6 + 9 = 15 . </think> <answer> 6 </answer>")
 # ... an inverse check that slipped, flagging a right step, redone to the same value: the check's own
@@ -55,6 +55,28 @@ ROUTE_FLAG_IGNORED = (" <think> 7 + 18 = 24 . check 7 + 10 = 17 . 17 + 8 = 25 . 
 ROUTE_UNNOTED = (" <think> 7 + 18 = 24 . check 7 + 10 = 17 . 17 + 8 = 25 . 25 - 9 = 16 . </think> "
                  "<answer> 16 </answer>")
 
+# Compute 7 + 8 - 9 . = 6, the demo corpus's form: an answer in one's head, checked by working the chain
+# step by step, a flag where the two differ, and the worked value kept ...
+FIRST_AHA = (" <think> 7 + 8 - 9 is 5 . check 7 + 8 = 15 . 15 - 9 = 6 . wait , not 5 . so the answer is 6 . "
+             "</think> <answer> 6 </answer>")
+FIRST_AHA_CJK = (" <think> 7 + 8 - 9 is 5 . 检查 7 + 8 = 15 . 15 - 9 = 6 . 等等 , 不是 5 . 所以答案是 6 . </think> "
+                 "<answer> 6 </answer>")
+# ... the two agree and nothing is flagged ...
+FIRST_AGREES = (" <think> 7 + 8 - 9 is 6 . check 7 + 8 = 15 . 15 - 9 = 6 . so the answer is 6 . </think> "
+                "<answer> 6 </answer>")
+# ... a flag although they agree (a small model writes such things) ...
+FIRST_EMPTY_FLAG = (" <think> 7 + 8 - 9 is 6 . check 7 + 8 = 15 . 15 - 9 = 6 . wait , not 6 . so the answer is 6 . "
+                    "</think> <answer> 6 </answer>")
+# ... they differ but nothing is flagged ...
+FIRST_UNNOTED = (" <think> 7 + 8 - 9 is 5 . check 7 + 8 = 15 . 15 - 9 = 6 . so the answer is 6 . </think> "
+                 "<answer> 6 </answer>")
+# ... a flag, but the first answer kept ...
+FIRST_FLAG_IGNORED = (" <think> 7 + 8 - 9 is 5 . check 7 + 8 = 15 . 15 - 9 = 6 . wait , not 5 . so the answer is 5 . "
+                      "</think> <answer> 5 </answer>")
+# ... and a right first answer flagged because a worked step slipped: ends wrong.
+FIRST_FALSE_FLAG = (" <think> 7 + 8 - 9 is 6 . check 7 + 8 = 14 . 14 - 9 = 5 . wait , not 6 . so the answer is 5 . "
+                    "</think> <answer> 5 </answer>")
+
 # Compute 47 + 8 - 9 . = 46: a check of the whole chain at the end, and prose.
 PLAIN = " <think> 47 + 8 = 55 . 55 - 9 = 46 . </think> <answer> 46 </answer>"
 DIRECT = " <think> the answer is 46 . </think> <answer> 46 </answer>"
@@ -86,7 +108,9 @@ CHECK_IN_ANSWER = " <think> 47 + 8 = 55 . 55 - 9 = 46 . </think> <answer> 46 wai
 @pytest.mark.parametrize("text", [CHECK_OK, AHA, AHA_CJK, AHA_PROSE, FALSE_FLAG, CAUGHT_BUT_WRONG, MISSED,
                                   STEP_CHECKS, STEP_AHA, STEP_AHA_CJK, STEP_AHA_INVERSE, STEP_FALSE_FLAG,
                                   STEP_UNNOTED, STEP_MISSED, STEP_EMPTY_NOTE, ROUTE_AHA, ROUTE_AHA_CJK, ROUTE_AHA_LAST,
-                                  ROUTE_AGREES, ROUTE_EMPTY_FLAG, ROUTE_FLAG_IGNORED, ROUTE_UNNOTED])
+                                  ROUTE_AGREES, ROUTE_EMPTY_FLAG, ROUTE_FLAG_IGNORED, ROUTE_UNNOTED, FIRST_AHA,
+                                  FIRST_AHA_CJK, FIRST_AGREES, FIRST_EMPTY_FLAG, FIRST_UNNOTED, FIRST_FLAG_IGNORED,
+                                  FIRST_FALSE_FLAG])
 def test_checks_are_found(text):
     assert has_check(text)
 
@@ -97,7 +121,7 @@ def test_no_check_where_there_is_none(text):
 
 
 @pytest.mark.parametrize("text", [AHA, AHA_CJK, AHA_PROSE, STEP_AHA, STEP_AHA_CJK, STEP_AHA_INVERSE, ROUTE_AHA,
-                                  ROUTE_AHA_CJK, ROUTE_AHA_LAST])
+                                  ROUTE_AHA_CJK, ROUTE_AHA_LAST, FIRST_AHA, FIRST_AHA_CJK])
 def test_aha_positives(text):
     assert is_aha(text, correct=True)
 
@@ -111,6 +135,8 @@ def test_aha_positives(text):
     (CAUGHT_BUT_WRONG, False), (MISSED, False),
     (ROUTE_AHA, False), (ROUTE_AGREES, True), (ROUTE_EMPTY_FLAG, True), (ROUTE_FLAG_IGNORED, True),
     (ROUTE_UNNOTED, True),
+    (FIRST_AHA, False), (FIRST_AGREES, True), (FIRST_EMPTY_FLAG, True), (FIRST_UNNOTED, True),
+    (FIRST_FLAG_IGNORED, False), (FIRST_FALSE_FLAG, False),
     # The last step's check found its value wrong, but the answer is the value it found wrong.
     (ROUTE_AHA_LAST.replace("<answer> 25", "<answer> 24"), True),
     # A check that flags something, but nothing was reached before it to correct.
