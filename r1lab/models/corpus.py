@@ -60,6 +60,7 @@ from r1lab.tasks.demo import (
     apply,
     crosses_ten,
     evaluate,
+    expression,
     held_out,
     question_text,
     random_chain,
@@ -183,11 +184,6 @@ def in_ones_head(numbers, ops, rng: random.Random, rates: SlipRates) -> tuple[in
         if rng.random() < rates.direct:
             value, slips = slip(value, rng), slips + 1
     return value, slips
-
-
-def expression(numbers, ops) -> str:
-    """The chain as the question writes it, without "Compute" and the full stop: "7 + 8 - 9"."""
-    return question_text(numbers, ops)[len("Compute "):-2]
 
 
 def render_direct(numbers, ops, rng, rates: SlipRates, script: str) -> tuple[str, int, int, bool]:

@@ -72,11 +72,16 @@ def crosses_ten(x: int, op: str, y: int) -> bool:
     return x // 10 != apply(op, x, y) // 10
 
 
-def question_text(numbers, ops) -> str:
+def expression(numbers, ops) -> str:
+    """The chain as the question writes it: "7 + 8 - 9"."""
     parts = [str(numbers[0])]
     for op, n in zip(ops, numbers[1:]):
         parts += [op, str(n)]
-    return "Compute " + " ".join(parts) + " ."
+    return " ".join(parts)
+
+
+def question_text(numbers, ops) -> str:
+    return f"Compute {expression(numbers, ops)} ."
 
 
 def random_chain(rng: random.Random, operations: int) -> tuple[list[int], list[str]]:
