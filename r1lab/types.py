@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 VerdictStatus = Literal["correct", "incorrect", "unverifiable"]
-# How a prompt asks for the final answer: in <think>/<answer> tags, or in a \\boxed{}.
+# How a prompt asks for the final answer: in <think>/<answer> tags, or in a \boxed{}.
 AnswerFormat = Literal["tags", "boxed"]
 
 
