@@ -136,7 +136,9 @@ def test_aha_positives(text):
     (ROUTE_AHA, False), (ROUTE_AGREES, True), (ROUTE_EMPTY_FLAG, True), (ROUTE_FLAG_IGNORED, True),
     (ROUTE_UNNOTED, True),
     (FIRST_AHA, False), (FIRST_AGREES, True), (FIRST_EMPTY_FLAG, True), (FIRST_UNNOTED, True),
-    (FIRST_FLAG_IGNORED, False), (FIRST_FALSE_FLAG, False),
+    # The first answer kept after its flag; judged as if right, so that the detector's own rule rejects
+    # it, not the verdict.
+    (FIRST_FLAG_IGNORED, True), (FIRST_FALSE_FLAG, False),
     # The last step's check found its value wrong, but the answer is the value it found wrong.
     (ROUTE_AHA_LAST.replace("<answer> 25", "<answer> 24"), True),
     # A check that flags something, but nothing was reached before it to correct.
