@@ -108,9 +108,11 @@ def is_aha(response: str, correct: bool) -> bool:
       from the check's value: "7 + 18 = 24 . check 7 + 10 = 17 . 17 + 8 = 25 . wait , that was wrong .
       25 - 9 = 16 ." (see `_checked_and_kept`).
 
-    A flag whose redo gives the same value changed nothing and is not an aha. For reasoning without
-    equations, the replacement is judged on the result reached when the check opened (the last number
-    before it) against the final answer."""
+    A flag whose redo gives the same value changed nothing and is not an aha. When nothing before the
+    check was worked out in equations (a guess, or prose), the replacement is judged on the result
+    reached when the check opened (the last number before it) against the final answer: "? is 9 .
+    check if 7 + 9 - 9 makes 6 . 7 + 9 = 16 . 16 - 9 = 7 . wait , not 6 . ? is 8 . check ..." answering 8
+    is an aha; a right guess that a slipped check flagged, guessed again and answered is not."""
     if not correct:
         return False
     think = reasoning_text(response)

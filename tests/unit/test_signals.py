@@ -77,6 +77,31 @@ FIRST_FLAG_IGNORED = (" <think> 7 + 8 - 9 is 5 . check 7 + 8 = 15 . 15 - 9 = 6 .
 FIRST_FALSE_FLAG = (" <think> 7 + 8 - 9 is 6 . check 7 + 8 = 14 . 14 - 9 = 5 . wait , not 6 . so the answer is 5 . "
                     "</think> <answer> 5 </answer>")
 
+# Find ? : 7 + ? - 9 = 6 (the hidden number is 8), a guess checked by working the chain with it, a flag
+# where the chain misses 6, and another guess: the form of search tasks such as Countdown ...
+GUESS_AHA = (" <think> ? is 9 . check if 7 + 9 - 9 makes 6 . 7 + 9 = 16 . 16 - 9 = 7 . wait , not 6 . "
+             "? is 8 . check if 7 + 8 - 9 makes 6 . 7 + 8 = 15 . 15 - 9 = 6 . so the answer is 8 . </think> "
+             "<answer> 8 </answer>")
+GUESS_AHA_CJK = (" <think> ? is 9 . 检查 7 + 9 - 9 是否等于 6 . 7 + 9 = 16 . 16 - 9 = 7 . 等等 , 不是 6 . "
+                 "? 是 8 . 检查 7 + 8 - 9 是否等于 6 . 7 + 8 = 15 . 15 - 9 = 6 . 所以答案是 8 . </think> "
+                 "<answer> 8 </answer>")
+# ... found on the third guess ...
+GUESS_AHA_THIRD = (" <think> ? is 6 . check if 7 + 6 - 9 makes 6 . 7 + 6 = 13 . 13 - 9 = 4 . wait , not 6 . "
+                   "? is 9 . check if 7 + 9 - 9 makes 6 . 7 + 9 = 16 . 16 - 9 = 7 . wait , not 6 . "
+                   "? is 8 . check if 7 + 8 - 9 makes 6 . 7 + 8 = 15 . 15 - 9 = 6 . </think> <answer> 8 </answer>")
+# ... a right guess whose check agrees ...
+GUESS_AGREES = (" <think> ? is 8 . check if 7 + 8 - 9 makes 6 . 7 + 8 = 15 . 15 - 9 = 6 . so the answer is 8 . "
+                "</think> <answer> 8 </answer>")
+# ... a right guess flagged by a slipped step, guessed again and the same answer given: nothing fixed ...
+GUESS_FALSE_FLAG_KEPT = (" <think> ? is 8 . check if 7 + 8 - 9 makes 6 . 7 + 8 = 15 . 15 - 9 = 7 . wait , not 6 . "
+                         "? is 8 . check if 7 + 8 - 9 makes 6 . 7 + 8 = 15 . 15 - 9 = 6 . </think> "
+                         "<answer> 8 </answer>")
+# ... a wrong guess whose check missed the value, answered anyway (ends wrong) ...
+GUESS_MISSED = (" <think> ? is 9 . check if 7 + 9 - 9 makes 6 . 7 + 9 = 16 . 16 - 9 = 7 . so the answer is 9 . "
+                "</think> <answer> 9 </answer>")
+# ... and a right answer after a guess that was never checked.
+GUESS_UNCHECKED = " <think> ? is 8 . </think> <answer> 8 </answer>"
+
 # Compute 47 + 8 - 9 . = 46: a check of the whole chain at the end, and prose.
 PLAIN = " <think> 47 + 8 = 55 . 55 - 9 = 46 . </think> <answer> 46 </answer>"
 DIRECT = " <think> the answer is 46 . </think> <answer> 46 </answer>"
@@ -110,18 +135,21 @@ CHECK_IN_ANSWER = " <think> 47 + 8 = 55 . 55 - 9 = 46 . </think> <answer> 46 wai
                                   STEP_UNNOTED, STEP_MISSED, STEP_EMPTY_NOTE, ROUTE_AHA, ROUTE_AHA_CJK, ROUTE_AHA_LAST,
                                   ROUTE_AGREES, ROUTE_EMPTY_FLAG, ROUTE_FLAG_IGNORED, ROUTE_UNNOTED, FIRST_AHA,
                                   FIRST_AHA_CJK, FIRST_AGREES, FIRST_EMPTY_FLAG, FIRST_UNNOTED, FIRST_FLAG_IGNORED,
-                                  FIRST_FALSE_FLAG])
+                                  FIRST_FALSE_FLAG, GUESS_AHA, GUESS_AHA_CJK, GUESS_AHA_THIRD, GUESS_AGREES,
+                                  GUESS_FALSE_FLAG_KEPT, GUESS_MISSED])
 def test_checks_are_found(text):
     assert has_check(text)
 
 
-@pytest.mark.parametrize("text", [PLAIN, DIRECT, CHECK_IN_ANSWER, "", " <think> </think> <answer> 1 </answer>"])
+@pytest.mark.parametrize("text", [PLAIN, DIRECT, CHECK_IN_ANSWER, GUESS_UNCHECKED, "",
+                                  " <think> </think> <answer> 1 </answer>"])
 def test_no_check_where_there_is_none(text):
     assert not has_check(text)
 
 
 @pytest.mark.parametrize("text", [AHA, AHA_CJK, AHA_PROSE, STEP_AHA, STEP_AHA_CJK, STEP_AHA_INVERSE, ROUTE_AHA,
-                                  ROUTE_AHA_CJK, ROUTE_AHA_LAST, FIRST_AHA, FIRST_AHA_CJK])
+                                  ROUTE_AHA_CJK, ROUTE_AHA_LAST, FIRST_AHA, FIRST_AHA_CJK, GUESS_AHA, GUESS_AHA_CJK,
+                                  GUESS_AHA_THIRD])
 def test_aha_positives(text):
     assert is_aha(text, correct=True)
 
@@ -139,6 +167,8 @@ def test_aha_positives(text):
     # The first answer kept after its flag; judged as if right, so that the detector's own rule rejects
     # it, not the verdict.
     (FIRST_FLAG_IGNORED, True), (FIRST_FALSE_FLAG, False),
+    (GUESS_AHA, False), (GUESS_AGREES, True), (GUESS_FALSE_FLAG_KEPT, True), (GUESS_MISSED, False),
+    (GUESS_UNCHECKED, True),
     # The last step's check found its value wrong, but the answer is the value it found wrong.
     (ROUTE_AHA_LAST.replace("<answer> 25", "<answer> 24"), True),
     # A check that flags something, but nothing was reached before it to correct.
