@@ -85,6 +85,8 @@ def _checked_and_kept(think: str, equations: list[re.Match], answer: str | None)
         if not before or _same_number(before[-1].group(2), inside[-1].group(2)):
             continue
         kept = inside[-1].group(2)
+        if after and _left(after[0].group(1)) == _left(inside[-1].group(1)):
+            continue  # the check's step worked a third time: a redo, judged by the redo rule in `is_aha`
         if after:
             first = NUMBER_RE.match(after[0].group(1).lstrip())
             if first and _same_number(first.group(), kept):
@@ -138,7 +140,13 @@ def is_aha(response: str, correct: bool) -> bool:
             earlier = equations[i]
             if _left(earlier.group(1)) != _left(later.group(1)):
                 continue
-            if work[i] and not _same_number(earlier.group(2), later.group(2)) and (
+            # Nothing was corrected when the expression's last working gives back the flagged value (the
+            # check slipped and a third working sided with the first), nor when the redo gives back what
+            # an even earlier working had (the third working undoing the check's own slip).
+            workings = [e for e in equations if _left(e.group(1)) == _left(later.group(1))]
+            kept_flagged = _same_number(workings[-1].group(2), earlier.group(2))
+            restores = any(_same_number(e.group(2), later.group(2)) for e in workings if e.start() < earlier.start())
+            if work[i] and not kept_flagged and not restores and not _same_number(earlier.group(2), later.group(2)) and (
                     _flags_between(think, earlier.end(), later.start())
                     or _flags_between(think, later.end(), following)):
                 return True

@@ -103,6 +103,27 @@ GUESS_MISSED = (" <think> ? is 9 . check if 7 + 9 - 9 makes 6 . 7 + 9 = 16 . 16 
 GUESS_UNCHECKED = " <think> ? is 8 . </think> <answer> 8 </answer>"
 
 # Compute 47 + 8 - 9 . = 46: a check of the whole chain at the end, and prose.
+# The chain worked, then worked again as a check, each step compared with the first working while both
+# start from the same value; a step that differs is flagged and worked a third time.
+REDO_AHA = (" <think> 7 + 8 = 15 . 15 - 9 = 7 . 7 + 6 = 13 . check 7 + 8 = 15 . 15 - 9 = 6 . wait , not 7 . "
+            "15 - 9 = 6 . 6 + 6 = 12 . so the answer is 12 . </think> <answer> 12 </answer>")
+REDO_AHA_CJK = (" <think> 7 + 8 = 15 . 15 - 9 = 7 . 7 + 6 = 13 . 检查 7 + 8 = 15 . 15 - 9 = 6 . 等等 , 不是 7 . "
+                "15 - 9 = 6 . 6 + 6 = 12 . 所以答案是 12 . </think> <answer> 12 </answer>")
+REDO_AGREES = (" <think> 7 + 8 = 15 . 15 - 9 = 6 . check 7 + 8 = 15 . 15 - 9 = 6 . so the answer is 6 . </think> "
+               "<answer> 6 </answer>")
+# The check slipped, and its third working sided with the first: nothing was wrong, nothing corrected.
+REDO_OWN_SLIP = (" <think> 7 + 8 = 15 . 15 - 9 = 6 . check 7 + 8 = 15 . 15 - 9 = 5 . wait , not 6 . 15 - 9 = 6 . "
+                 "so the answer is 6 . </think> <answer> 6 </answer>")
+# The same, where the next step happens to start from the check's slipped value (11 - 2 = 11).
+REDO_OWN_SLIP_FIXED_POINT = (" <think> 5 + 7 = 12 . 12 - 1 = 11 . 11 - 2 = 9 . check 5 + 7 = 12 . 12 - 1 = 11 . "
+                             "11 - 2 = 11 . wait , not 9 . 11 - 2 = 9 . so the answer is 9 . </think> <answer> 9 </answer>")
+# The check's slip on a first step, then the first working's value given back.
+REDO_OWN_SLIP_FIRST_STEP = (" <think> 2 + 9 = 11 . 11 - 1 = 10 . check 2 + 9 = 21 . wait , not 11 . 2 + 9 = 11 . "
+                            "11 - 1 = 10 . so the answer is 10 . </think> <answer> 10 </answer>")
+# The first working slipped and the check found it, but its third working gave the slipped value back.
+REDO_SIDED_WITH_SLIP = (" <think> 7 + 8 = 15 . 15 - 9 = 7 . check 7 + 8 = 15 . 15 - 9 = 6 . wait , not 7 . "
+                        "15 - 9 = 7 . so the answer is 7 . </think> <answer> 7 </answer>")
+
 PLAIN = " <think> 47 + 8 = 55 . 55 - 9 = 46 . </think> <answer> 46 </answer>"
 DIRECT = " <think> the answer is 46 . </think> <answer> 46 </answer>"
 CHECK_OK = (" <think> 47 + 8 = 55 . 55 - 9 = 46 . wait , let me check . 46 + 9 = 55 . 55 - 8 = 47 . "
@@ -136,7 +157,9 @@ CHECK_IN_ANSWER = " <think> 47 + 8 = 55 . 55 - 9 = 46 . </think> <answer> 46 wai
                                   ROUTE_AGREES, ROUTE_EMPTY_FLAG, ROUTE_FLAG_IGNORED, ROUTE_UNNOTED, FIRST_AHA,
                                   FIRST_AHA_CJK, FIRST_AGREES, FIRST_EMPTY_FLAG, FIRST_UNNOTED, FIRST_FLAG_IGNORED,
                                   FIRST_FALSE_FLAG, GUESS_AHA, GUESS_AHA_CJK, GUESS_AHA_THIRD, GUESS_AGREES,
-                                  GUESS_FALSE_FLAG_KEPT, GUESS_MISSED])
+                                  GUESS_FALSE_FLAG_KEPT, GUESS_MISSED, REDO_AHA, REDO_AHA_CJK, REDO_AGREES,
+                                  REDO_OWN_SLIP, REDO_OWN_SLIP_FIXED_POINT, REDO_OWN_SLIP_FIRST_STEP,
+                                  REDO_SIDED_WITH_SLIP])
 def test_checks_are_found(text):
     assert has_check(text)
 
@@ -149,7 +172,7 @@ def test_no_check_where_there_is_none(text):
 
 @pytest.mark.parametrize("text", [AHA, AHA_CJK, AHA_PROSE, STEP_AHA, STEP_AHA_CJK, STEP_AHA_INVERSE, ROUTE_AHA,
                                   ROUTE_AHA_CJK, ROUTE_AHA_LAST, FIRST_AHA, FIRST_AHA_CJK, GUESS_AHA, GUESS_AHA_CJK,
-                                  GUESS_AHA_THIRD])
+                                  GUESS_AHA_THIRD, REDO_AHA, REDO_AHA_CJK])
 def test_aha_positives(text):
     assert is_aha(text, correct=True)
 
@@ -169,6 +192,10 @@ def test_aha_positives(text):
     (FIRST_FLAG_IGNORED, True), (FIRST_FALSE_FLAG, False),
     (GUESS_AHA, False), (GUESS_AGREES, True), (GUESS_FALSE_FLAG_KEPT, True), (GUESS_MISSED, False),
     (GUESS_UNCHECKED, True),
+    (REDO_AHA, False), (REDO_AGREES, True), (REDO_OWN_SLIP, True), (REDO_OWN_SLIP_FIXED_POINT, True),
+    (REDO_OWN_SLIP_FIRST_STEP, True),
+    # Judged as if right, so that the detector's rule rejects it, not the verdict.
+    (REDO_SIDED_WITH_SLIP, True),
     # The last step's check found its value wrong, but the answer is the value it found wrong.
     (ROUTE_AHA_LAST.replace("<answer> 25", "<answer> 24"), True),
     # A check that flags something, but nothing was reached before it to correct.
