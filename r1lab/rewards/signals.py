@@ -110,7 +110,9 @@ def is_aha(response: str, correct: bool) -> bool:
       from the check's value: "7 + 18 = 24 . check 7 + 10 = 17 . 17 + 8 = 25 . wait , that was wrong .
       25 - 9 = 16 ." (see `_checked_and_kept`).
 
-    A flag whose redo gives the same value changed nothing and is not an aha. When nothing before the
+    A flag whose redo gives the same value changed nothing and is not an aha, nor is one whose third
+    working gives back the first working's value (the check slipped, not the work): "15 - 9 = 6 . check
+    ... 15 - 9 = 5 . wait , not 6 . 15 - 9 = 6 ." When nothing before the
     check was worked out in equations (a guess, or prose), the replacement is judged on the result
     reached when the check opened (the last number before it) against the final answer: "? is 9 .
     check if 7 + 9 - 9 makes 6 . 7 + 9 = 16 . 16 - 9 = 7 . wait , not 6 . ? is 8 . check ..." answering 8
