@@ -24,6 +24,8 @@ CHECK_RE = re.compile(r"\b(?:wait|check|let me (?:re)?check|re-?check|double-che
 # 没错, "no error").
 FLAG_RE = re.compile(r"\bnot\s+-?\d|\b(?:wrong|mistake|incorrect|error)\b|不是|(?<!没)错", re.IGNORECASE)
 NUMBER_RE = re.compile(r"-?\d+(?:\.\d+)?")
+# A result stated right before a check opens: "so 7 + 8 - 9 is 7 ." (and 是, "is").
+STATED_RE = re.compile(r"(?:\bis|是)\s+(-?\d+(?:\.\d+)?)\s*\.?\s*$")
 _NUM = r"-?\d+(?:\.\d+)?"
 # "7 + 8 = 15": the left side (two numbers and an operator) and the result.
 EQUATION_RE = re.compile(rf"({_NUM}\s*[-+*/x×÷]\s*{_NUM})\s*=\s*({_NUM})")
@@ -112,9 +114,10 @@ def is_aha(response: str, correct: bool) -> bool:
 
     A flag whose redo gives the same value changed nothing and is not an aha, nor is one whose third
     working gives back the first working's value (the check slipped, not the work): "15 - 9 = 6 . check
-    ... 15 - 9 = 5 . wait , not 6 . 15 - 9 = 6 ." When nothing before the
-    check was worked out in equations (a guess, or prose), the replacement is judged on the result
-    reached when the check opened (the last number before it) against the final answer: "? is 9 .
+    ... 15 - 9 = 5 . wait , not 6 . 15 - 9 = 6 ." When a result is stated right before the check
+    ("so 7 + 8 - 9 is 7 . check ...", or a first answer "7 + 8 - 9 is 5 . check ...") or nothing before
+    it was worked out in equations (a guess, or prose), a flagged check is judged on the result reached
+    when it opened (the stated one, else the last number before it) against the final answer: "? is 9 .
     check if 7 + 9 - 9 makes 6 . 7 + 9 = 16 . 16 - 9 = 7 . wait , not 6 . ? is 8 . check ..." answering 8
     is an aha; a right guess that a slipped check flagged, guessed again and answered is not."""
     if not correct:
@@ -124,8 +127,10 @@ def is_aha(response: str, correct: bool) -> bool:
     if check is None:
         return False
     equations = list(EQUATION_RE.finditer(think))
-    if not any(e.start() < check.start() for e in equations) and FLAG_RE.search(think, check.end()):
-        reached = NUMBER_RE.findall(think[:check.start()])  # prose: what was reached against the answer
+    stated = STATED_RE.search(think[:check.start()])
+    if (stated or not any(e.start() < check.start() for e in equations)) and FLAG_RE.search(think, check.end()):
+        # A result stated, or prose: what was reached when the check opened against the answer.
+        reached = [stated.group(1)] if stated else NUMBER_RE.findall(think[:check.start()])
         answer = extract_answer(response)
         return bool(reached) and answer is not None and not _same_number(reached[-1], answer)
     if _checked_and_kept(think, equations, extract_answer(response)):

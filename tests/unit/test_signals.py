@@ -124,6 +124,23 @@ REDO_OWN_SLIP_FIRST_STEP = (" <think> 2 + 9 = 11 . 11 - 1 = 10 . check 2 + 9 = 2
 REDO_SIDED_WITH_SLIP = (" <think> 7 + 8 = 15 . 15 - 9 = 7 . check 7 + 8 = 15 . 15 - 9 = 6 . wait , not 7 . "
                         "15 - 9 = 7 . so the answer is 7 . </think> <answer> 7 </answer>")
 
+# The chain worked and its value stated, then worked again as a check; where the two differ, a third time.
+STATED_AHA = (" <think> 7 + 8 = 15 . 15 - 9 = 7 . 7 + 6 = 13 . so 7 + 8 - 9 + 6 is 13 . check 7 + 8 = 15 . 15 - 9 = 6 . "
+              "6 + 6 = 12 . wait , not 13 . check 7 + 8 = 15 . 15 - 9 = 6 . 6 + 6 = 12 . so the answer is 12 . </think> "
+              "<answer> 12 </answer>")
+STATED_AHA_CJK = (" <think> 7 + 8 = 15 . 15 - 9 = 7 . 7 + 6 = 13 . 所以 7 + 8 - 9 + 6 是 13 . 检查 7 + 8 = 15 . "
+                  "15 - 9 = 6 . 6 + 6 = 12 . 等等 , 不是 13 . 检查 7 + 8 = 15 . 15 - 9 = 6 . 6 + 6 = 12 . 所以答案是 12 . "
+                  "</think> <answer> 12 </answer>")
+STATED_AGREES = (" <think> 7 + 8 = 15 . 15 - 9 = 6 . so 7 + 8 - 9 is 6 . check 7 + 8 = 15 . 15 - 9 = 6 . so the answer "
+                 "is 6 . </think> <answer> 6 </answer>")
+# The check slipped; the third working gave back the stated result.
+STATED_OWN_SLIP = (" <think> 7 + 8 = 15 . 15 - 9 = 6 . 6 + 6 = 12 . so 7 + 8 - 9 + 6 is 12 . check 7 + 8 = 15 . "
+                   "15 - 9 = 5 . 5 + 6 = 11 . wait , not 12 . check 7 + 8 = 15 . 15 - 9 = 6 . 6 + 6 = 12 . so the answer "
+                   "is 12 . </think> <answer> 12 </answer>")
+# The stated result was wrong and the check differed, but it went unflagged.
+STATED_UNNOTED = (" <think> 7 + 8 = 15 . 15 - 9 = 7 . 7 + 6 = 13 . so 7 + 8 - 9 + 6 is 13 . check 7 + 8 = 15 . "
+                  "15 - 9 = 6 . 6 + 6 = 12 . so the answer is 12 . </think> <answer> 12 </answer>")
+
 PLAIN = " <think> 47 + 8 = 55 . 55 - 9 = 46 . </think> <answer> 46 </answer>"
 DIRECT = " <think> the answer is 46 . </think> <answer> 46 </answer>"
 CHECK_OK = (" <think> 47 + 8 = 55 . 55 - 9 = 46 . wait , let me check . 46 + 9 = 55 . 55 - 8 = 47 . "
@@ -159,7 +176,8 @@ CHECK_IN_ANSWER = " <think> 47 + 8 = 55 . 55 - 9 = 46 . </think> <answer> 46 wai
                                   FIRST_FALSE_FLAG, GUESS_AHA, GUESS_AHA_CJK, GUESS_AHA_THIRD, GUESS_AGREES,
                                   GUESS_FALSE_FLAG_KEPT, GUESS_MISSED, REDO_AHA, REDO_AHA_CJK, REDO_AGREES,
                                   REDO_OWN_SLIP, REDO_OWN_SLIP_FIXED_POINT, REDO_OWN_SLIP_FIRST_STEP,
-                                  REDO_SIDED_WITH_SLIP])
+                                  REDO_SIDED_WITH_SLIP, STATED_AHA, STATED_AHA_CJK, STATED_AGREES, STATED_OWN_SLIP,
+                                  STATED_UNNOTED])
 def test_checks_are_found(text):
     assert has_check(text)
 
@@ -172,7 +190,7 @@ def test_no_check_where_there_is_none(text):
 
 @pytest.mark.parametrize("text", [AHA, AHA_CJK, AHA_PROSE, STEP_AHA, STEP_AHA_CJK, STEP_AHA_INVERSE, ROUTE_AHA,
                                   ROUTE_AHA_CJK, ROUTE_AHA_LAST, FIRST_AHA, FIRST_AHA_CJK, GUESS_AHA, GUESS_AHA_CJK,
-                                  GUESS_AHA_THIRD, REDO_AHA, REDO_AHA_CJK])
+                                  GUESS_AHA_THIRD, REDO_AHA, REDO_AHA_CJK, STATED_AHA, STATED_AHA_CJK])
 def test_aha_positives(text):
     assert is_aha(text, correct=True)
 
@@ -196,6 +214,7 @@ def test_aha_positives(text):
     (REDO_OWN_SLIP_FIRST_STEP, True),
     # Judged as if right, so that the detector's rule rejects it, not the verdict.
     (REDO_SIDED_WITH_SLIP, True),
+    (STATED_AHA, False), (STATED_AGREES, True), (STATED_OWN_SLIP, True), (STATED_UNNOTED, True),
     # The last step's check found its value wrong, but the answer is the value it found wrong.
     (ROUTE_AHA_LAST.replace("<answer> 25", "<answer> 24"), True),
     # A check that flags something, but nothing was reached before it to correct.
