@@ -127,10 +127,11 @@ def is_aha(response: str, correct: bool) -> bool:
     if check is None:
         return False
     equations = list(EQUATION_RE.finditer(think))
-    stated = STATED_RE.search(think[:check.start()])
+    before_check = think[:check.start()]
+    stated = STATED_RE.search(before_check)
     if (stated or not any(e.start() < check.start() for e in equations)) and FLAG_RE.search(think, check.end()):
         # A result stated, or prose: what was reached when the check opened against the answer.
-        reached = [stated.group(1)] if stated else NUMBER_RE.findall(think[:check.start()])
+        reached = [stated.group(1)] if stated else NUMBER_RE.findall(before_check)
         answer = extract_answer(response)
         return bool(reached) and answer is not None and not _same_number(reached[-1], answer)
     if _checked_and_kept(think, equations, extract_answer(response)):

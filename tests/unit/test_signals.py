@@ -102,7 +102,6 @@ GUESS_MISSED = (" <think> ? is 9 . check if 7 + 9 - 9 makes 6 . 7 + 9 = 16 . 16 
 # ... and a right answer after a guess that was never checked.
 GUESS_UNCHECKED = " <think> ? is 8 . </think> <answer> 8 </answer>"
 
-# Compute 47 + 8 - 9 . = 46: a check of the whole chain at the end, and prose.
 # The chain worked, then worked again as a check, each step compared with the first working while both
 # start from the same value; a step that differs is flagged and worked a third time.
 REDO_AHA = (" <think> 7 + 8 = 15 . 15 - 9 = 7 . 7 + 6 = 13 . check 7 + 8 = 15 . 15 - 9 = 6 . wait , not 7 . "
@@ -141,6 +140,7 @@ STATED_OWN_SLIP = (" <think> 7 + 8 = 15 . 15 - 9 = 6 . 6 + 6 = 12 . so 7 + 8 - 9
 STATED_UNNOTED = (" <think> 7 + 8 = 15 . 15 - 9 = 7 . 7 + 6 = 13 . so 7 + 8 - 9 + 6 is 13 . check 7 + 8 = 15 . "
                   "15 - 9 = 6 . 6 + 6 = 12 . so the answer is 12 . </think> <answer> 12 </answer>")
 
+# Compute 47 + 8 - 9 . = 46: a check of the whole chain at the end, and prose.
 PLAIN = " <think> 47 + 8 = 55 . 55 - 9 = 46 . </think> <answer> 46 </answer>"
 DIRECT = " <think> the answer is 46 . </think> <answer> 46 </answer>"
 CHECK_OK = (" <think> 47 + 8 = 55 . 55 - 9 = 46 . wait , let me check . 46 + 9 = 55 . 55 - 8 = 47 . "
