@@ -153,7 +153,7 @@ class ZeroConfig(Strict):
     demo; r1lab/recipes/demo.yaml holds the demo's training settings."""
 
     model: str = Field("tiny-base", description="HF model directory or hub id, or tiny-base / smollm2-135m")
-    task: str = Field("demo", description="demo, humaneval, rg:<reasoning-gym dataset>, code:<file>, hf:<dataset>, "
+    task: str = Field("demo", description="demo, humaneval, signs, rg:<reasoning-gym dataset>, code:<file>, hf:<dataset>, "
                       "a .jsonl/.json/.parquet/.csv math problems file, or your_task.py")
     task_options: dict[str, Any] = Field(default_factory=dict, description="options passed to the task's "
                                          "make_task, e.g. question_field, answer_field, test_fraction")

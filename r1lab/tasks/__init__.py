@@ -8,7 +8,7 @@ partial credit in [0, 1] (reasoning-gym's scorer value, a code answer's share of
 only through its own reward weight, so a hedged answer ("5 or 6") cannot earn accuracy.
 
 `--task SPEC` spellings:
-- a named task: `demo`, `humaneval`; adding one is adding a file `r1lab/tasks/NAME.py` with a
+- a named task: `demo`, `humaneval`, `signs`; adding one is adding a file `r1lab/tasks/NAME.py` with a
   `make_task(spec, **options)` function;
 - `rg:<dataset>`: a reasoning-gym dataset (r1lab/tasks/reasoning_gym_task.py);
 - `code:<file.jsonl>`: your own code problems (r1lab/tasks/code_file.py);

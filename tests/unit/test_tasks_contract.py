@@ -7,6 +7,7 @@ import json
 import pytest
 
 from r1lab.tasks import Task, load_task
+from r1lab.tasks.signs import expression
 
 F = "```"
 
@@ -30,8 +31,17 @@ def boxed_gold(problem, hedge):
     return f"\\boxed{{{problem.answer}}}" if not hedge else f"\\boxed{{{problem.answer} or 1{problem.answer}}}"
 
 
+def signs_answers(tmp_path):
+    (p,) = load_task("signs").problems("test", 1, seed=0)
+    numbers, ops = p.meta["numbers"], p.meta["ops"]
+    flipped = ["-" if op == "+" else "+" for op in ops]
+    return "signs", {}, [f"<think>ok</think><answer>{expression(numbers, ops)}</answer>",
+                         f"<think>ok</think><answer>{expression(numbers, flipped)}</answer>"]
+
+
 CASES = {
     "demo": lambda tmp_path: ("demo", {}, None),
+    "signs": signs_answers,
     "rg": lambda tmp_path: ("rg:basic_arithmetic", {}, None),
     "math": math_file,
     "code": code_file,

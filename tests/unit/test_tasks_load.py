@@ -8,7 +8,7 @@ from r1lab.tasks import Task, available_tasks, load_task
 
 
 def test_named_tasks_are_the_ones_that_work_by_name():
-    assert available_tasks() == ["demo", "humaneval"]
+    assert available_tasks() == ["demo", "humaneval", "signs"]
 
 
 @pytest.mark.parametrize("spec, needle", [
@@ -25,7 +25,7 @@ def test_unknown_tasks_get_a_suggestion_and_only_working_names(spec, needle):
         load_task(spec)
     message = str(err.value)
     assert needle in message
-    assert "named tasks: demo, humaneval;" in message and "rg:<reasoning-gym dataset>" in message
+    assert "named tasks: demo, humaneval, signs;" in message and "rg:<reasoning-gym dataset>" in message
     listed = message.split(": ", 1)[1]
     assert "reasoning_gym_task" not in listed and "math_file" not in listed and "code_file" not in listed
 
