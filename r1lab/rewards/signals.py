@@ -27,6 +27,10 @@ NUMBER_RE = re.compile(r"-?\d+(?:\.\d+)?")
 # A result stated right before a check opens: "so 7 + 8 - 9 is 7 ." (and 是, "is").
 STATED_RE = re.compile(r"(?:\bis|是)\s+(-?\d+(?:\.\d+)?)\s*\.?\s*$")
 _NUM = r"-?\d+(?:\.\d+)?"
+# A search's check (the signs task, r1lab/tasks/signs.py): a guess written as a bare sum ("7 + 8 + 3 ."),
+# worked out, then its value and the target side by side with a verdict: "check 18 12 not ." or "so".
+GUESS_RE = re.compile(r"(?:^|(?<=[.:>,]))\s*(\d+(?:\s*[-+]\s*\d+)+)\s*\.")
+SEARCH_VERDICT_RE = re.compile(r"(?:\bcheck|检查)\s+(-?\d+)\s+(-?\d+)\s+(not|so|不是|是)\s*\.")
 # "7 + 8 = 15": the left side (two numbers and an operator) and the result.
 EQUATION_RE = re.compile(rf"({_NUM}\s*[-+*/x×÷]\s*{_NUM})\s*=\s*({_NUM})")
 
@@ -98,6 +102,34 @@ def _checked_and_kept(think: str, equations: list[re.Match], answer: str | None)
     return False
 
 
+def _sum_value(expression: str) -> int:
+    """The value of numbers joined by + and -: "7 + 8 - 3" is 12."""
+    terms = re.findall(r"([-+]?)\s*(\d+)", expression)
+    return sum(-int(n) if sign == "-" else int(n) for sign, n in terms)
+
+
+def _search_corrected(think: str, answer: str | None) -> bool:
+    """A guess whose check found it wrong, and an answer that puts other signs between the same numbers
+    and makes the target the check named: "7 + 8 + 3 . 7 + 8 = 15 . 15 + 3 = 18 . check 18 12 not . 7 + 8
+    - 3 . ... check 12 12 so ." answering 7 + 8 - 3. The flagged guess must really miss the target (a
+    check whose working slipped flags a right guess), judged by its own value, not the working's."""
+    if answer is None or not re.fullmatch(r"\s*\d+(?:\s*[-+]\s*\d+)*\s*\.?\s*", answer):
+        return False
+    guesses = list(GUESS_RE.finditer(think))
+    for verdict in SEARCH_VERDICT_RE.finditer(think):
+        if verdict.group(3) not in ("not", "不是"):
+            continue
+        before = [g.group(1) for g in guesses if g.end() <= verdict.start()]
+        target = int(verdict.group(2))
+        if not before or _sum_value(before[-1]) == target:
+            continue
+        # Another choice of signs for the same numbers, making the target.
+        same_numbers = re.findall(r"\d+", answer) == re.findall(r"\d+", before[-1])
+        if same_numbers and _left(answer.rstrip(" .")) != _left(before[-1]) and _sum_value(answer) == target:
+            return True
+    return False
+
+
 def is_aha(response: str, correct: bool) -> bool:
     """An "aha": a self-check finds an intermediate result wrong, the response corrects it and ends
     correct. Concretely, all of: the response is correct (the verifier's verdict); its reasoning has
@@ -119,13 +151,19 @@ def is_aha(response: str, correct: bool) -> bool:
     it was worked out in equations (a guess, or prose), a flagged check is judged on the result reached
     when it opened (the stated one, else the last number before it) against the final answer: "? is 9 .
     check if 7 + 9 - 9 makes 6 . 7 + 9 = 16 . 16 - 9 = 7 . wait , not 6 . ? is 8 . check ..." answering 8
-    is an aha; a right guess that a slipped check flagged, guessed again and answered is not."""
+    is an aha; a right guess that a slipped check flagged, guessed again and answered is not.
+
+    In a search (the signs task), a guess checked against the target and found to miss it ("check 18 12
+    not ."), then another guess that makes the target given as the answer, is an aha (see
+    `_search_corrected`)."""
     if not correct:
         return False
     think = reasoning_text(response)
     check = CHECK_RE.search(think)
     if check is None:
         return False
+    if _search_corrected(think, extract_answer(response)):
+        return True
     equations = list(EQUATION_RE.finditer(think))
     before_check = think[:check.start()]
     stated = STATED_RE.search(before_check)

@@ -167,6 +167,54 @@ MISSED = (" <think> 47 + 8 = 45 . 45 - 9 = 36 . 等等 , 让我检查 . 36 + 9 =
 # Words about checking in the answer only, not in the reasoning.
 CHECK_IN_ANSWER = " <think> 47 + 8 = 55 . 55 - 9 = 46 . </think> <answer> 46 wait </answer>"
 
+# A search (the signs task, "Make 12 : 7 ? 8 ? 3 ."): a guess worked out, its value and the target side by
+# side with a verdict, another guess on "not" ...
+SEARCH_AHA = (" <think> 7 + 8 + 3 . 7 + 8 = 15 . 15 + 3 = 18 . check 18 12 not . 7 + 8 - 3 . 7 + 8 = 15 . "
+              "15 - 3 = 12 . check 12 12 so . </think> <answer> 7 + 8 - 3 </answer>")
+SEARCH_AHA_CJK = (" <think> 7 + 8 + 3 . 7 + 8 = 15 . 15 + 3 = 18 . 检查 18 12 不是 . 7 + 8 - 3 . 7 + 8 = 15 . "
+                  "15 - 3 = 12 . 检查 12 12 是 . </think> <answer> 7 + 8 - 3 </answer>")
+# ... found on the third guess, the second guess's check also right to say "not" ...
+SEARCH_AHA_THIRD = (" <think> 20 - 4 - 2 . 20 - 4 = 16 . 16 - 2 = 14 . check 14 18 not . 20 - 4 + 2 . 20 - 4 = 16 . "
+                    "16 + 2 = 18 . check 18 22 not . 20 + 4 - 2 . 20 + 4 = 24 . 24 - 2 = 22 . check 22 22 so . "
+                    "</think> <answer> 20 + 4 - 2 </answer>")
+# ... right at the first guess: nothing to correct ...
+SEARCH_FIRST_RIGHT = (" <think> 7 + 8 - 3 . 7 + 8 = 15 . 15 - 3 = 12 . check 12 12 so . </think> "
+                      "<answer> 7 + 8 - 3 </answer>")
+# ... a right guess whose working slipped (7 + 8 = 16), flagged, then another guess that also makes the
+# target (7 ? 1 ? 1 makes 7 two ways): the check found no real mistake ...
+SEARCH_FALSE_FLAG = (" <think> 7 + 1 - 1 . 7 + 1 = 9 . 9 - 1 = 8 . check 8 7 not . 7 - 1 + 1 . 7 - 1 = 6 . "
+                     "6 + 1 = 7 . check 7 7 so . </think> <answer> 7 - 1 + 1 </answer>")
+# ... the target miscopied into the check (13 for 12): the answer is right, but not by the check ...
+SEARCH_MISCOPIED = (" <think> 7 + 8 + 3 . 7 + 8 = 15 . 15 + 3 = 18 . check 18 13 not . 7 + 8 - 3 . 7 + 8 = 15 . "
+                    "15 - 3 = 12 . check 12 13 not . </think> <answer> 7 + 8 - 3 </answer>")
+# ... and a guess flagged, then given as the answer anyway.
+SEARCH_KEPT = (" <think> 7 + 8 + 3 . 7 + 8 = 15 . 15 + 3 = 18 . check 18 12 not . </think> "
+               "<answer> 7 + 8 + 3 </answer>")
+
+
+@pytest.mark.parametrize("text", [SEARCH_AHA, SEARCH_AHA_CJK, SEARCH_AHA_THIRD, SEARCH_FIRST_RIGHT, SEARCH_FALSE_FLAG,
+                                  SEARCH_MISCOPIED, SEARCH_KEPT])
+def test_search_checks_are_found(text):
+    assert has_check(text)
+
+
+@pytest.mark.parametrize("text", [SEARCH_AHA, SEARCH_AHA_CJK, SEARCH_AHA_THIRD])
+def test_search_aha_positives(text):
+    assert is_aha(text, correct=True)
+
+
+@pytest.mark.parametrize("text,correct", [
+    (SEARCH_AHA, False),  # the verifier's verdict rules
+    (SEARCH_FIRST_RIGHT, True), (SEARCH_FALSE_FLAG, True), (SEARCH_MISCOPIED, True),
+    # Judged as if right, so that the detector's rule rejects it, not the verdict.
+    (SEARCH_KEPT, True),
+    # A bare sum that is not checked against a target, and an answer that is not a sum.
+    (" <think> 7 + 8 + 3 . 7 + 8 - 3 . </think> <answer> 7 + 8 - 3 </answer>", True),
+    (SEARCH_AHA.replace("<answer> 7 + 8 - 3", "<answer> 12"), True),
+])
+def test_search_aha_negatives(text, correct):
+    assert not is_aha(text, correct)
+
 
 @pytest.mark.parametrize("text", [CHECK_OK, AHA, AHA_CJK, AHA_PROSE, FALSE_FLAG, CAUGHT_BUT_WRONG, MISSED,
                                   STEP_CHECKS, STEP_AHA, STEP_AHA_CJK, STEP_AHA_INVERSE, STEP_FALSE_FLAG,
