@@ -171,7 +171,7 @@ def work_steps(start: int, operands, ops, rng: random.Random | None = None,
     return lines, values, slips
 
 
-def frame(think: str, answer: int) -> str:
+def frame(think: str, answer: int | str) -> str:
     return f" <think> {think} </think> <answer> {answer} </answer>"
 
 

@@ -32,17 +32,10 @@ import itertools
 import random
 from dataclasses import dataclass
 
+from r1lab.models.corpus import frame
 from r1lab.models.templates import R1_ZERO_TEMPLATE
-from r1lab.tasks.signs import (
-    MAX_OPS,
-    MIN_OPS,
-    apply,
-    expression,
-    held_out,
-    question_text,
-    random_problem,
-    value_of,
-)
+from r1lab.tasks.demo import apply, evaluate, expression, held_out
+from r1lab.tasks.signs import MAX_OPS, MIN_OPS, question_text, random_problem
 
 STYLES = ("direct", "steps", "check", "malformed", "drill")
 # Shares of documents: a checked response is about one framed document in seven.
@@ -75,7 +68,7 @@ class Doc:
 
     @property
     def correct(self) -> bool:
-        return self.target is not None and value_of(self.numbers, self.answer_ops) == self.target
+        return self.target is not None and evaluate(self.numbers, self.answer_ops) == self.target
 
 
 def slip(value: int, rng: random.Random) -> int:
@@ -122,10 +115,6 @@ def search(numbers, ops, target: int, rng: random.Random) -> tuple[str, list[str
         if verdict == "so":
             break
     return " ".join(parts), signs
-
-
-def frame(think: str, answer: str) -> str:
-    return f" <think> {think} </think> <answer> {answer} </answer>"
 
 
 def render(style: str, numbers, ops, target: int, rng: random.Random) -> tuple[str, list[str]]:

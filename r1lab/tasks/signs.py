@@ -10,8 +10,8 @@ The difficulty knob is the number of operations (`min_ops` to `max_ops`, options
 search has 2 ** operations choices. Problems of every length come in turn. The numbers after the
 first are distinct digits and the first is at least their sum, so every value along any choice of
 signs stays >= 0. Any signs that make the target are right (7 ? 1 ? 1 makes 7 two ways); the answer
-must use the question's numbers in their order. The held-out split is the set of questions whose
-text hashes into one bucket (our own hash, stable across runs and Python versions).
+must use the question's numbers in their order. The held-out split is the demo task's: the questions
+whose text hashes into one bucket. The arithmetic (`evaluate`, `expression`) is the demo task's too.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from __future__ import annotations
 import random
 import re
 
-from r1lab.tasks import same_text, verify_each
+from r1lab.tasks import answer_verdict, same_text, verify_each
+from r1lab.tasks.demo import evaluate, held_out
 from r1lab.types import Problem, Verdict
 from r1lab.verify.extract import extract_answer
 
@@ -27,46 +28,11 @@ MIN_OPS, MAX_OPS = 1, 3
 # The numbers after the first are distinct digits; the first exceeds their sum by at most FIRST_SLACK.
 DIGITS = range(1, 10)
 FIRST_SLACK = 9
-TEST_BUCKET = 7
 # Draws in a row that found no new held-out question of a length before that length counts as used up
 # (1 operation has 180 questions in all, 15 of them held out).
 EXHAUSTED_AFTER = 2000
 EXPRESSION_RE = re.compile(r"^\s*(\d+)((?:\s*[-+]\s*\d+)*)\s*\.?\s*$")
 TERM_RE = re.compile(r"([-+])\s*(\d+)")
-
-
-def stable_bucket(text: str, buckets: int = 10) -> int:
-    return sum((i + 1) * ord(c) for i, c in enumerate(text)) % buckets
-
-
-def held_out(question: str) -> bool:
-    """Whether a question belongs to the held-out split."""
-    return stable_bucket(question) == TEST_BUCKET
-
-
-def apply(op: str, x: int, y: int) -> int:
-    return x + y if op == "+" else x - y
-
-
-def values_along(numbers, ops) -> list[int]:
-    """The value after each operation, left to right."""
-    values, value = [], numbers[0]
-    for op, n in zip(ops, numbers[1:], strict=True):
-        value = apply(op, value, n)
-        values.append(value)
-    return values
-
-
-def value_of(numbers, ops) -> int:
-    return values_along(numbers, ops)[-1] if ops else numbers[0]
-
-
-def expression(numbers, ops) -> str:
-    """The numbers with their signs: "7 + 8 - 3"."""
-    parts = [str(numbers[0])]
-    for op, n in zip(ops, numbers[1:], strict=True):
-        parts += [op, str(n)]
-    return " ".join(parts)
 
 
 def question_text(numbers, target: int) -> str:
@@ -88,7 +54,7 @@ def random_problem(rng: random.Random, operations: int) -> tuple[list[int], list
     first = rng.randint(sum(rest), sum(rest) + FIRST_SLACK)
     numbers = [first, *rest]
     ops = [rng.choice("+-") for _ in range(operations)]
-    return numbers, ops, value_of(numbers, ops)
+    return numbers, ops, evaluate(numbers, ops)
 
 
 class SignsTask:
@@ -138,17 +104,7 @@ class SignsTask:
         return extract_answer(response)
 
     def verify(self, problem: Problem, response: str) -> Verdict:
-        answer = self.extract(response)
-        if answer is None:
-            return Verdict("incorrect", 0.0, None, "no answer in the answer region")
-        parsed = parse_expression(answer)
-        if parsed is None:
-            return Verdict("incorrect", 0.0, answer, "answer is not the numbers joined by + and -")
-        numbers, ops = parsed
-        if numbers != list(problem.meta["numbers"]):
-            return Verdict("incorrect", 0.0, answer, "answer does not use the question's numbers in order")
-        ok = value_of(numbers, ops) == int(problem.answer)
-        return Verdict("correct" if ok else "incorrect", float(ok), answer, "" if ok else "makes another value")
+        return answer_verdict(self.extract(response), lambda answer: judge(problem, answer))
 
     def verify_many(self, problems: list[Problem], responses: list[str]) -> list[Verdict]:
         return verify_each(self, problems, responses)
@@ -158,7 +114,19 @@ class SignsTask:
         pa, pb = parse_expression(a), parse_expression(b)
         if pa is None or pb is None:
             return same_text(a, b)
-        return pa[0] == pb[0] and value_of(*pa) == value_of(*pb)
+        return pa[0] == pb[0] and evaluate(*pa) == evaluate(*pb)
+
+
+def judge(problem: Problem, answer: str) -> Verdict:
+    """An answer is right when it joins the question's numbers, in order, with signs that make the target."""
+    parsed = parse_expression(answer)
+    if parsed is None:
+        return Verdict("incorrect", 0.0, answer, "answer is not the numbers joined by + and -")
+    numbers, ops = parsed
+    if numbers != list(problem.meta["numbers"]):
+        return Verdict("incorrect", 0.0, answer, "answer does not use the question's numbers in order")
+    ok = evaluate(numbers, ops) == int(problem.answer)
+    return Verdict("correct" if ok else "incorrect", float(ok), answer, "" if ok else "makes another value")
 
 
 def make_task(spec: str, min_ops: int = MIN_OPS, max_ops: int = MAX_OPS) -> SignsTask:

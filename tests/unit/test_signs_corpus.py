@@ -14,7 +14,8 @@ from r1lab.models.signs_corpus import (
     work,
 )
 from r1lab.rewards.signals import has_check, is_aha
-from r1lab.tasks.signs import held_out, parse_expression, question_text, value_of
+from r1lab.tasks.demo import evaluate, held_out
+from r1lab.tasks.signs import parse_expression, question_text
 
 VERDICT_RE = re.compile(r"check (\d+) (\d+) (so|not) \.")
 
@@ -96,6 +97,6 @@ def test_checks_are_imperfect(docs):
     for d in (d for d in docs if d.style == "check"):
         guesses = [parse_expression(g) for g in re.findall(r"(?:^|\. )(\d+(?: [-+] \d+)+) \.", d.response)]
         verdicts = VERDICT_RE.findall(d.response)
-        flagged_right += any(v == "not" and value_of(*g) == d.target for g, (*_, v) in zip(guesses, verdicts) if g)
+        flagged_right += any(v == "not" and evaluate(*g) == d.target for g, (*_, v) in zip(guesses, verdicts) if g)
         wrong_end += not d.correct
     assert flagged_right > 0 and wrong_end > 0

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from r1lab.tasks import Task, load_task
-from r1lab.tasks.signs import expression
+from r1lab.tasks.demo import expression
 
 F = "```"
 
