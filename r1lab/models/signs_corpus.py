@@ -32,7 +32,7 @@ import itertools
 import random
 from dataclasses import dataclass
 
-from r1lab.models.corpus import frame
+from r1lab.models.corpus import DEFAULT_SLIPS, frame, work_steps
 from r1lab.models.templates import R1_ZERO_TEMPLATE
 from r1lab.tasks.demo import apply, evaluate, expression, held_out
 from r1lab.tasks.signs import MAX_OPS, MIN_OPS, question_text, random_problem
@@ -43,11 +43,9 @@ DEFAULT_MIX = {"direct": 0.30, "steps": 0.28, "check": 0.09, "malformed": 0.025,
 # Shares of drills: single operations, compared pairs, sheets of searches.
 DEFAULT_DRILLS = {"ops": 0.2, "compare": 0.3, "sheet": 0.5}
 INTUITION = 0.3  # the writer's first guess is the question's own signs this often
-PLAIN_SLIP, CARRY_SLIP = 0.03, 0.12  # a worked step within its ten / across a ten
 MAX_TRIALS = 4
 DRILL_LINES = (8, 14)
 SHEET_SEARCHES = (2, 3)
-SLIPS = (-10, -2, -1, 1, 2, 10)
 
 
 @dataclass(frozen=True)
@@ -71,25 +69,11 @@ class Doc:
         return self.target is not None and evaluate(self.numbers, self.answer_ops) == self.target
 
 
-def slip(value: int, rng: random.Random) -> int:
-    """A plausible error: off by one or two, or a dropped or extra carry, never below zero."""
-    while True:
-        wrong = value + rng.choice(SLIPS)
-        if wrong >= 0:
-            return wrong
-
-
 def work(numbers, ops, rng: random.Random) -> tuple[list[str], int]:
-    """A guess worked out step by step, each step slipping at its rate: the lines and the value
-    reached (later steps go on from the value as written)."""
-    lines, value = [], numbers[0]
-    for op, n in zip(ops, numbers[1:], strict=True):
-        result = apply(op, value, n)
-        if rng.random() < (CARRY_SLIP if value // 10 != result // 10 else PLAIN_SLIP):
-            result = slip(result, rng)
-        lines.append(f"{value} {op} {n} = {result} .")
-        value = result
-    return lines, value
+    """A guess worked out step by step, each step slipping at the chain corpus's rates (more often
+    across a ten): the lines and the value reached (later steps go on from the value as written)."""
+    lines, values, _ = work_steps(numbers[0], numbers[1:], ops, rng, DEFAULT_SLIPS)
+    return lines, values[-1]
 
 
 def guess(ops, rng: random.Random, tried: list[list[str]]) -> list[str]:

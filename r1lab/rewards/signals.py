@@ -162,7 +162,8 @@ def is_aha(response: str, correct: bool) -> bool:
     check = CHECK_RE.search(think)
     if check is None:
         return False
-    if _search_corrected(think, extract_answer(response)):
+    answer = extract_answer(response)
+    if _search_corrected(think, answer):
         return True
     equations = list(EQUATION_RE.finditer(think))
     before_check = think[:check.start()]
@@ -170,9 +171,8 @@ def is_aha(response: str, correct: bool) -> bool:
     if (stated or not any(e.start() < check.start() for e in equations)) and FLAG_RE.search(think, check.end()):
         # A result stated, or prose: what was reached when the check opened against the answer.
         reached = [stated.group(1)] if stated else NUMBER_RE.findall(before_check)
-        answer = extract_answer(response)
         return bool(reached) and answer is not None and not _same_number(reached[-1], answer)
-    if _checked_and_kept(think, equations, extract_answer(response)):
+    if _checked_and_kept(think, equations, answer):
         return True
     # What a check finds wrong is a result of the work, not of a check's own arithmetic (an equation
     # right after a check word), which a redone check would otherwise "correct".

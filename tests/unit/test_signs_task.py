@@ -8,6 +8,7 @@ from r1lab.errors import ConfigError
 from r1lab.tasks import NO_ANSWER, load_task
 from r1lab.tasks.demo import evaluate, expression, held_out, values_along
 from r1lab.tasks.signs import SignsTask, make_task, parse_expression, question_text
+from r1lab.types import Problem
 
 
 def test_values_question_and_parse_by_hand():
@@ -88,9 +89,8 @@ def test_verify():
 
 def test_any_signs_that_make_the_target_are_right_and_agree():
     task = SignsTask()
-    p = task.problems("train", 1, seed=0)[0]
-    p = type(p)(id="x", question=question_text([7, 1, 1], 7), answer=7, meta={"numbers": [7, 1, 1], "ops": ["+", "-"],
-                                                                             "operations": 2})
+    p = Problem(id="x", question=question_text([7, 1, 1], 7), answer=7,
+                meta={"numbers": [7, 1, 1], "ops": ["+", "-"], "operations": 2})
     assert task.verify(p, "<answer> 7 + 1 - 1 </answer>").correct and task.verify(p, "<answer> 7 - 1 + 1 </answer>").correct
     assert task.equivalent("7 + 1 - 1", "7 - 1 + 1") and not task.equivalent("7 + 1 + 1", "7 - 1 + 1")
     assert task.equivalent("junk", " junk ")
