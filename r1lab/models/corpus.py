@@ -49,6 +49,7 @@ import random
 from dataclasses import asdict, dataclass
 
 from r1lab.models.templates import R1_ZERO_TEMPLATE
+from r1lab.rewards.signals import FLAG_RE
 from r1lab.tasks.demo import HIGH as OPERAND_HIGH
 from r1lab.tasks.demo import LOW as OPERAND_LOW
 from r1lab.tasks.demo import (
@@ -326,3 +327,65 @@ def make_corpus(n: int, seed: int, mix: dict[str, float] | None = None, slips: S
         prompt = R1_ZERO_TEMPLATE.format(question=p.question)
         docs.append(Doc(style, prompt, response, numbers, ops, answer, slips, caught, drifts))
     return docs
+
+
+# ------------------------------------------------------------------------------- for the model card
+TASK = DemoTask  # the task whose held-out problems the model card measures
+
+
+def rate(values) -> float:
+    """The mean of numbers or booleans; 0 for none."""
+    values = list(values)
+    return sum(values) / len(values) if values else 0.0
+
+
+def corpus_stats(docs: list[Doc]) -> dict:
+    """What the corpus holds, measured on it: per framed style, the share of framed documents and how
+    often their answer is right; per difficulty, how often steps and checked documents are right;
+    how often a check caught a real slip; the share of documents that drift into the second script."""
+    framed = [d for d in docs if d.style != "drill"]
+    by_style: dict[str, list[Doc]] = {}
+    for d in framed:
+        by_style.setdefault(d.style, []).append(d)
+    checks = by_style.get("check", [])
+    difficulty: dict[str, dict[str, float]] = {}
+    for k in sorted({len(d.ops) for d in framed}):
+        row = {}
+        for style in ("direct", "steps", "check"):
+            group = [d.correct for d in by_style.get(style, []) if len(d.ops) == k]
+            if group:
+                row[style] = rate([float(c) for c in group])
+        difficulty[str(k)] = row
+    return {
+        "styles": {s: {"share_of_framed": len(v) / len(framed), "correct": rate([float(d.correct) for d in v]),
+                       "drift": rate([float(d.drift) for d in v])}
+                   for s, v in sorted(by_style.items())},
+        "difficulty": difficulty,
+        "check_catches": rate([float(d.caught) for d in checks if d.slipped]),
+        "check_false_flags": rate([float(FLAG_RE.search(d.response) is not None) for d in checks if not d.slipped]),
+        "drift": rate([float(d.drift) for d in framed]),
+    }
+
+
+def card_lines(settings: dict, measured: dict) -> list[str]:
+    """The model card's account of this corpus."""
+    mix = ", ".join(f"{s} {w:.1%}" for s, w in settings["mix"].items())
+    rates = settings["slip_rates"]
+    return [
+        f"- Task: demo (\"Compute 7 + 8 - 9 + 6 .\": {MIN_OPS} to {MAX_OPS} additions or subtractions of "
+        "digits). Corpus: `r1lab/models/corpus.py`. Drills are bare lines of single operations, always "
+        f"right, except that {CHECKED_DRILLS:.0%} of them are exercise sheets of a few chains, each answered "
+        "in one's head and then checked step by step (the writer's slips included).",
+        f"- Mix of documents: {mix}.",
+        f"- Slips (off by 1, 2 or 10) of the corpus's writer: a worked step slips with probability {rates['plain']:.0%}, "
+        f"{rates['carry']:.0%} when it carries or borrows across a ten; an answer in one's head (a direct answer, "
+        f"or the first answer of a self-check) slips {rates['direct']:.0%} per operation. A self-check states an "
+        "answer in its head, then works the chain step by step and keeps the worked value; checks flagged "
+        f"{measured['check_catches']:.0%} of the first answers with a slip (two slips can cancel out) and "
+        f"{measured['check_false_flags']:.0%} of those without (a worked step slipped). "
+        "Slips do not depend on whether the writer checks, and checking does not depend on slips: nothing "
+        "marks any style as better.",
+        f"- Second script: {measured['drift']:.1%} of the framed documents drift into Chinese after their first step "
+        "(\"检查\" for \"check\", \"等等 , 不是 7 .\" for \"wait , not 7 .\"), self-checks most often (share drifting per style: "
+        + ", ".join(f"{s} {v['drift']:.0%}" for s, v in measured["styles"].items()) + ").",
+    ]

@@ -1,6 +1,7 @@
 """`r1lab base build`: make the embedded tiny base model from nothing, reproducibly from a seed.
 
-Reads top to bottom: synthetic corpus (r1lab/models/corpus.py) -> byte-level BPE tokenizer ->
+Reads top to bottom: synthetic corpus (r1lab/models/signs_corpus.py for the signs task, the demo's;
+r1lab/models/corpus.py for the chain task) -> byte-level BPE tokenizer ->
 Llama config -> pretraining (a plain AdamW loop, cosine schedule, loss on every real token) ->
 save (safetensors, tokenizer, generation config) -> a quick held-out evaluation per style that goes
 into the model card (README.md in the output directory).
@@ -19,6 +20,7 @@ import time
 from collections import Counter
 from pathlib import Path
 from statistics import mean
+from typing import Literal
 
 import torch
 from pydantic import Field
@@ -26,21 +28,29 @@ from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_token
 from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
 from r1lab.config import Strict
-from r1lab.models.corpus import CHECKED_DRILLS, Doc, corpus_settings, make_corpus
+from r1lab.models import corpus as chain_corpus
+from r1lab.models import signs_corpus
+from r1lab.models.corpus import rate
 from r1lab.models.templates import R1_ZERO_TEMPLATE
-from r1lab.rewards.signals import FLAG_RE, emergence_stats, has_check
-from r1lab.tasks.demo import MAX_OPS, MIN_OPS
+from r1lab.rewards.signals import emergence_stats, has_check
 
 PAD, EOS = "<|pad|>", "<|endoftext|>"
 TAGS = ("<think>", "</think>", "<answer>", "</answer>")
+# Each corpus module gives make_corpus(n, seed), corpus_settings(), corpus_stats(docs), card_lines(settings,
+# measured) and TASK, the task of its held-out problems.
+CORPORA = {"signs": signs_corpus, "chain": chain_corpus}
 FORMAT_RE = re.compile(r"^\s*<think>(.+?)</think>\s*<answer>(.+?)</answer>\s*$", re.DOTALL)
 
 
 class BaseBuildConfig(Strict):
-    """How the embedded tiny base model is rebuilt: its corpus (r1lab.models.corpus), byte-level BPE
-    tokenizer, a small Llama and its pretraining, and the held-out evaluation of its model card."""
+    """How the embedded tiny base model is rebuilt: its corpus, byte-level BPE tokenizer, a small Llama
+    and its pretraining, and the held-out evaluation of its model card."""
 
     seed: int = Field(0, description="seed of the corpus, the initial weights and the batch order")
+    corpus: Literal["signs", "chain"] = Field(
+        "signs", description="what the base is pretrained on: 'signs' (r1lab/models/signs_corpus.py, the "
+        "signs task: a search in which checking pays; the demo's) or 'chain' (r1lab/models/corpus.py, the "
+        "demo task's chains of additions)")
     corpus_size: int = Field(24000, ge=10, description="documents in the pretraining corpus")
     vocab_size: int = Field(640, ge=300, description="tokenizer vocabulary: room for every number of a chain "
                             "and the second script's words as single tokens")
@@ -51,16 +61,18 @@ class BaseBuildConfig(Strict):
     intermediate_size: int = Field(576, ge=8, description="MLP hidden width")
     tie_embeddings: bool = Field(True, description="share the input embedding and output projection")
     max_positions: int = Field(512, ge=64, description="longest sequence (tokens) the model is built for")
-    steps: int = Field(3200, ge=1, description="pretraining optimizer steps")
+    steps: int = Field(1600, ge=1, description="pretraining optimizer steps")
     batch_size: int = Field(32, ge=1, description="documents per pretraining step")
     learning_rate: float = Field(2e-3, gt=0, description="peak learning rate (AdamW)")
     min_lr_ratio: float = Field(0.1, ge=0, le=1, description="cosine decay ends at learning_rate x this")
     warmup_steps: int = Field(100, ge=0, description="linear warmup steps")
     weight_decay: float = Field(0.1, ge=0, description="AdamW weight decay")
-    threads: int = Field(1, ge=1, description="torch threads (the weights depend on it)")
-    eval_problems: int = Field(64, ge=0, description="held-out demo problems for the model card; 0 skips "
-                               "the evaluation")
+    threads: int = Field(2, ge=1, description="torch threads (the weights depend on it)")
+    eval_problems: int = Field(64, ge=0, description="held-out problems of the corpus's task for the model "
+                               "card; 0 skips the evaluation")
     eval_samples: int = Field(8, ge=1, description="samples per held-out problem for the model card")
+    eval_max_new_tokens: int = Field(160, ge=1, description="longest response of the model card's "
+                                     "evaluation, in tokens")
     log_every: int = Field(50, ge=1, description="print the loss every N steps")
 
 
@@ -91,7 +103,7 @@ def train_tokenizer(texts: list[str], vocab_size: int) -> PreTrainedTokenizerFas
     )
 
 
-def encode_docs(docs: list[Doc], tokenizer) -> list[list[int]]:
+def encode_docs(docs: list, tokenizer) -> list[list[int]]:
     """Each document as prompt + response + EOS (the model learns to stop)."""
     ids = tokenizer([d.text for d in docs], add_special_tokens=False)["input_ids"]
     return [seq + [tokenizer.eos_token_id] for seq in ids]
@@ -222,22 +234,17 @@ def sample_responses(model, tokenizer, prompts: list[str], n: int, max_new_token
     return out
 
 
-def _rate(values: list[float]) -> float:
-    return sum(values) / len(values) if values else 0.0
-
-
-def evaluate_styles(model, tokenizer, n_problems: int, n_samples: int, temperature: float = 0.6,
-                    top_p: float = 0.95) -> dict:
-    """pass@1 on held-out demo problems (default: the R1 evaluation setting, temperature 0.6, top-p
-    0.95), overall, per response style and per difficulty (operations in the chain), with the
-    emergence signals (check rate, aha rate, language mixing) and the mean length in tokens."""
+def evaluate_styles(model, tokenizer, task, n_problems: int, n_samples: int, temperature: float = 0.6,
+                    top_p: float = 0.95, max_new_tokens: int = 160) -> dict:
+    """pass@1 on the task's held-out problems (default: the R1 evaluation setting, temperature 0.6,
+    top-p 0.95), overall, per response style and per difficulty (operations), with the emergence
+    signals (check rate, aha rate, language mixing) and the mean length in tokens."""
     from r1lab.rewards.language import mixes_languages
-    from r1lab.tasks.demo import DemoTask
 
-    task = DemoTask()
     problems = task.problems("test", n_problems, seed=0)
     prompts = [R1_ZERO_TEMPLATE.format(question=task.prompt(p)) for p in problems]
-    samples = sample_responses(model, tokenizer, prompts, n_samples, temperature=temperature, top_p=top_p)
+    samples = sample_responses(model, tokenizer, prompts, n_samples, max_new_tokens=max_new_tokens,
+                               temperature=temperature, top_p=top_p)
     per_style: dict[str, list[float]] = {}
     per_difficulty: dict[int, list[float]] = {}
     scored, lengths, mixing = [], [], []
@@ -253,14 +260,14 @@ def evaluate_styles(model, tokenizer, n_problems: int, n_samples: int, temperatu
     return {
         "temperature": temperature,
         "samples": len(scored),
-        "pass@1": _rate([float(ok) for _, ok in scored]),
+        "pass@1": rate([float(ok) for _, ok in scored]),
         "format_ok": 1 - len(per_style.get("malformed", [])) / len(scored),
         "mean_length": signals["response_length_mean"],
         "check_rate": signals["check_rate"],
         "aha_rate": signals["aha_rate"],
-        "language_mixing_rate": _rate(mixing),
-        "styles": {s: {"share": len(v) / len(scored), "pass@1": _rate(v)} for s, v in sorted(per_style.items())},
-        "difficulty": {str(k): {"pass@1": _rate(v), "samples": len(v)} for k, v in sorted(per_difficulty.items())},
+        "language_mixing_rate": rate(mixing),
+        "styles": {s: {"share": len(v) / len(scored), "pass@1": rate(v)} for s, v in sorted(per_style.items())},
+        "difficulty": {str(k): {"pass@1": rate(v), "samples": len(v)} for k, v in sorted(per_difficulty.items())},
     }
 
 
@@ -269,7 +276,8 @@ def build(cfg: BaseBuildConfig, out: Path, log=print) -> dict:
     """Corpus -> tokenizer -> model -> pretraining -> save -> evaluate. Returns the build record."""
     started = time.time()
     torch.set_num_threads(cfg.threads)
-    docs = make_corpus(cfg.corpus_size, cfg.seed)
+    source = CORPORA[cfg.corpus]
+    docs = source.make_corpus(cfg.corpus_size, cfg.seed)
     tokenizer = train_tokenizer([d.text for d in docs], cfg.vocab_size)
     sequences = encode_docs(docs, tokenizer)
     log(f"corpus: {len(docs)} documents, {sum(map(len, sequences))} tokens, "
@@ -284,17 +292,18 @@ def build(cfg: BaseBuildConfig, out: Path, log=print) -> dict:
 
     record = {
         "config": cfg.model_dump(), "parameters": count_parameters(model), "vocab_size": len(tokenizer),
-        "corpus": {"documents": len(docs), "tokens": sum(map(len, sequences)), **corpus_settings(),
+        "corpus": {"documents": len(docs), "tokens": sum(map(len, sequences)), **source.corpus_settings(),
                    "styles": dict(sorted(Counter(d.style for d in docs).items())),
-                   "measured": corpus_stats(docs)},
+                   "measured": source.corpus_stats(docs)},
         # Means over the first and the last few steps (a quarter of the run at most, 50 steps at most).
         "loss_first": mean(losses[:window]), "loss_last": mean(losses[-window:]), "loss_window": window,
         "train_seconds": round(train_seconds, 1),
     }
     if cfg.eval_problems:
-        record["eval"] = evaluate_styles(model, tokenizer, cfg.eval_problems, cfg.eval_samples)
-        record["eval_training_temperature"] = evaluate_styles(model, tokenizer, cfg.eval_problems, cfg.eval_samples,
-                                                              temperature=1.0, top_p=1.0)
+        task, sampling = source.TASK(), {"max_new_tokens": cfg.eval_max_new_tokens}
+        record["eval"] = evaluate_styles(model, tokenizer, task, cfg.eval_problems, cfg.eval_samples, **sampling)
+        record["eval_training_temperature"] = evaluate_styles(model, tokenizer, task, cfg.eval_problems,
+                                                              cfg.eval_samples, temperature=1.0, top_p=1.0, **sampling)
         for name in ("eval", "eval_training_temperature"):
             ev = record[name]
             log(f"held-out at temperature {ev['temperature']}: pass@1 {ev['pass@1']:.3f}, check rate "
@@ -304,34 +313,6 @@ def build(cfg: BaseBuildConfig, out: Path, log=print) -> dict:
     save(model, tokenizer, out, record)
     log(f"saved to {out} in {time.time() - started:.0f} s")
     return record
-
-
-def corpus_stats(docs: list[Doc]) -> dict:
-    """What the corpus holds, measured on it: per framed style, the share of framed documents and how
-    often their answer is right; per difficulty, how often steps and checked documents are right;
-    how often a check caught a real slip; the share of documents that drift into the second script."""
-    framed = [d for d in docs if d.style != "drill"]
-    by_style: dict[str, list[Doc]] = {}
-    for d in framed:
-        by_style.setdefault(d.style, []).append(d)
-    checks = by_style.get("check", [])
-    difficulty: dict[str, dict[str, float]] = {}
-    for k in sorted({len(d.ops) for d in framed}):
-        row = {}
-        for style in ("direct", "steps", "check"):
-            group = [d.correct for d in by_style.get(style, []) if len(d.ops) == k]
-            if group:
-                row[style] = _rate([float(c) for c in group])
-        difficulty[str(k)] = row
-    return {
-        "styles": {s: {"share_of_framed": len(v) / len(framed), "correct": _rate([float(d.correct) for d in v]),
-                       "drift": _rate([float(d.drift) for d in v])}
-                   for s, v in sorted(by_style.items())},
-        "difficulty": difficulty,
-        "check_catches": _rate([float(d.caught) for d in checks if d.slipped]),
-        "check_false_flags": _rate([float(FLAG_RE.search(d.response) is not None) for d in checks if not d.slipped]),
-        "drift": _rate([float(d.drift) for d in framed]),
-    }
 
 
 def save(model, tokenizer, out: Path, record: dict) -> None:
@@ -355,9 +336,7 @@ def save(model, tokenizer, out: Path, record: dict) -> None:
 
 def model_card(record: dict) -> str:
     cfg, corpus = record["config"], record["corpus"]
-    measured = corpus["measured"]
-    mix = ", ".join(f"{s} {w:.1%}" for s, w in corpus["mix"].items())
-    rates = corpus["slip_rates"]
+    source = CORPORA[cfg.get("corpus", "chain")]  # builds before the corpus choice were all chain bases
     lines = [
         "# tiny-base: r1lab's embedded base model",
         "",
@@ -365,45 +344,31 @@ def model_card(record: dict) -> str:
         f"{record['parameters'] / 1e6:.2f} M parameters ({cfg['layers']} layers, hidden {cfg['hidden_size']}, "
         f"{cfg['heads']} heads, {cfg['kv_heads']} key-value heads, MLP {cfg['intermediate_size']}, "
         f"{'tied' if cfg.get('tie_embeddings', True) else 'untied'} embeddings, float32), with a byte-level BPE "
-        f"tokenizer of {record['vocab_size']} tokens (each of the demo's numbers one token; "
+        f"tokenizer of {record['vocab_size']} tokens (each of the task's numbers one token; "
         "`<think>`, `</think>`, `<answer>`, `</answer>` single tokens; pad `<|pad|>` distinct from EOS "
         "`<|endoftext|>`; no chat template, so r1lab prompts it with the `r1_zero` frame).",
         "",
-        "It is the starting point of `r1lab demo`: a *base* model for the demo task (\"Compute 7 + 8 - 9 + 6 .\": "
-        f"{MIN_OPS} to {MAX_OPS} additions or subtractions of digits) that has seen worked solutions in several styles, rarely "
-        "checked, never told which style works, so R1-Zero RL has something to discover.",
+        "It is the starting point of `r1lab demo`: a *base* model that has seen worked solutions in several "
+        "styles, rarely checked, never told which style works, so R1-Zero RL has something to discover.",
         "",
         "## How it was made",
         "",
-        f"`r1lab base build --seed {cfg['seed']} --steps {cfg['steps']} --corpus-size {cfg['corpus_size']}` "
-        f"(code: `r1lab/models/tiny_base.py`, corpus: `r1lab/models/corpus.py`): "
+        f"`r1lab base build --seed {cfg['seed']} --corpus {cfg.get('corpus', 'chain')} --steps {cfg['steps']} "
+        f"--corpus-size {cfg['corpus_size']} --threads {cfg['threads']}` (code: `r1lab/models/tiny_base.py`): "
         f"{record['train_seconds'] / 60:.1f} min of pretraining, {record['build_seconds'] / 60:.1f} min "
         f"in all with the evaluation below, on a shared 2-core CPU with {cfg['threads']} torch thread(s).",
         "",
-        f"- Corpus: {corpus['documents']} synthetic documents, {corpus['tokens']:,} tokens, train-split demo "
-        "problems only. Each framed document is the R1-Zero prompt and a response; drills are bare lines "
-        f"of single operations, always right, except that {CHECKED_DRILLS:.0%} of them are exercise sheets of a few "
-        "chains, each answered in one's head and then checked step by step (the writer's slips included).",
-        f"- Mix of documents: {mix}.",
-        f"- Slips (off by 1, 2 or 10) of the corpus's writer: a worked step slips with probability {rates['plain']:.0%}, "
-        f"{rates['carry']:.0%} when it carries or borrows across a ten; an answer in one's head (a direct answer, "
-        f"or the first answer of a self-check) slips {rates['direct']:.0%} per operation. A self-check states an "
-        "answer in its head, then works the chain step by step and keeps the worked value; checks flagged "
-        f"{measured['check_catches']:.0%} of the first answers with a slip (two slips can cancel out) and "
-        f"{measured['check_false_flags']:.0%} of those without (a worked step slipped). "
-        "Slips do not depend on whether the writer checks, and checking does not depend on slips: nothing "
-        "marks any style as better.",
-        f"- Second script: {measured['drift']:.1%} of the framed documents drift into Chinese after their first step "
-        "(\"检查\" for \"check\", \"等等 , 不是 7 .\" for \"wait , not 7 .\"), self-checks most often (share drifting per style: "
-        + ", ".join(f"{s} {v['drift']:.0%}" for s, v in measured["styles"].items()) + ").",
+        f"- Corpus: {corpus['documents']} synthetic documents, {corpus['tokens']:,} tokens, train-split "
+        "problems only. Each framed document is the R1-Zero prompt and a response.",
+        *source.card_lines(corpus, corpus["measured"]),
         "",
         "Share of framed documents and how often their answer is right, per style and per number of operations:",
         "",
-        "| style | share | right | " + " | ".join(f"{k} ops" for k in measured["difficulty"]) + " |",
-        "|---|---|---|" + "---|" * len(measured["difficulty"]),
+        "| style | share | right | " + " | ".join(f"{k} ops" for k in corpus["measured"]["difficulty"]) + " |",
+        "|---|---|---|" + "---|" * len(corpus["measured"]["difficulty"]),
         *[f"| {s} | {v['share_of_framed']:.1%} | {v['correct']:.3f} | "
-          + " | ".join(f"{row[s]:.3f}" if s in row else "" for row in measured["difficulty"].values()) + " |"
-          for s, v in measured["styles"].items()],
+          + " | ".join(f"{row[s]:.3f}" if s in row else "" for row in corpus["measured"]["difficulty"].values()) + " |"
+          for s, v in corpus["measured"]["styles"].items()],
         "",
         f"- Pretraining: {cfg['steps']} steps of {cfg['batch_size']} documents, AdamW (peak lr "
         f"{cfg['learning_rate']}, betas 0.9/0.95, weight decay {cfg['weight_decay']}), {cfg['warmup_steps']} "
@@ -420,7 +385,7 @@ def model_card(record: dict) -> str:
         lines += [
             "",
             f"## Measured at temperature {ev['temperature']} ({cfg['eval_problems']} held-out problems x "
-            f"{cfg['eval_samples']} samples, max 128 new tokens)",
+            f"{cfg['eval_samples']} samples, max {cfg.get('eval_max_new_tokens', 128)} new tokens)",
             "",
             f"pass@1 {ev['pass@1']:.3f}; format-valid {ev['format_ok']:.1%}; mean response length "
             f"{ev['mean_length']:.1f} tokens; responses with a self-check {ev['check_rate']:.1%}; aha "

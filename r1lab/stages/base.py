@@ -29,6 +29,8 @@ def add_arguments(base) -> None:
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--out", default=str(TINY_BASE_DIR), help="model directory (default: the package's)")
     p.add_argument("--steps", type=int, default=None, help="pretraining steps")
+    p.add_argument("--corpus", choices=("signs", "chain"), default=None, help="what to pretrain on: the signs "
+                   "task's corpus (the demo's) or the chain task's")
     p.add_argument("--corpus-size", type=int, default=None, help="corpus documents")
     p.add_argument("--eval-problems", type=int, default=None, help="held-out problems for the model card "
                    "(0 skips the evaluation)")
@@ -37,7 +39,7 @@ def add_arguments(base) -> None:
 
 
 def _run(args) -> int:
-    explicit = {"seed": args.seed, "steps": args.steps, "corpus_size": args.corpus_size,
+    explicit = {"seed": args.seed, "steps": args.steps, "corpus": args.corpus, "corpus_size": args.corpus_size,
                 "eval_problems": args.eval_problems, "threads": args.threads}
     cfg = build_config(BaseBuildConfig, {k: v for k, v in explicit.items() if v is not None}, "r1lab base build")
     build(cfg, Path(args.out))

@@ -11,8 +11,8 @@ from safetensors.torch import load_file
 from tokenizers import Tokenizer
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from r1lab.models import tiny_base
-from r1lab.models.corpus import make_corpus
+from r1lab.models import corpus as chain_corpus
+from r1lab.models import signs_corpus, tiny_base
 from r1lab.models.loading import TINY_BASE_DIR
 from r1lab.models.templates import R1_ZERO_TEMPLATE, choose_template
 from r1lab.stages import base as base_stage
@@ -32,7 +32,7 @@ def built(tmp_path_factory):
 def test_tokenizer_round_trips_and_has_distinct_pad_and_eos(built):
     out, _ = built
     tok = AutoTokenizer.from_pretrained(out)
-    texts = [d.text for d in make_corpus(50, seed=1)] + ["Ünïcode, tabs\tand 12345 digits: 007!"]
+    texts = [d.text for d in signs_corpus.make_corpus(50, seed=1)] + ["Ünïcode, tabs\tand 12345 digits: 007!"]
     for text in texts:
         ids = tok(text, add_special_tokens=False)["input_ids"]
         assert tok.decode(ids) == text
@@ -52,7 +52,7 @@ def test_auto_tokenizer_tokenizes_as_in_pretraining(built):
     out, _ = built
     raw = Tokenizer.from_file(str(out / "tokenizer.json"))
     tok = AutoTokenizer.from_pretrained(out)
-    for d in make_corpus(30, seed=2):
+    for d in signs_corpus.make_corpus(30, seed=2):
         assert tok(d.text, add_special_tokens=False)["input_ids"] == raw.encode(d.text, add_special_tokens=False).ids
 
 
@@ -62,7 +62,7 @@ def test_model_loads_with_auto_classes_and_generates(built):
     tok = AutoTokenizer.from_pretrained(out)
     assert type(model).__name__ == "LlamaForCausalLM"
     assert sum(p.numel() for p in model.parameters()) == record["parameters"]
-    prompt = tok(R1_ZERO_TEMPLATE.format(question="Compute 12 + 34 - 10 ."), return_tensors="pt")
+    prompt = tok(R1_ZERO_TEMPLATE.format(question="Make 12 : 7 ? 8 ? 3 ."), return_tensors="pt")
     generated = model.generate(**prompt, max_new_tokens=5, do_sample=False, pad_token_id=tok.pad_token_id)
     assert generated.shape[1] == prompt["input_ids"].shape[1] + 5 or generated[0, -1] == tok.eos_token_id
     assert (out / "README.md").read_text().startswith("# tiny-base")
@@ -83,15 +83,38 @@ def test_same_seed_same_tokenizer_and_weights(built, tmp_path):
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
-def test_cli_builds_into_out(tmp_path):
+def test_the_default_corpus_is_the_signs_search(built):
+    out, record = built
+    assert record["config"]["corpus"] == "signs"
+    assert record["corpus"]["measured"]["guesses_per_search"] > 1 and record["corpus"]["measured"]["mixing"] > 0
+    card = (out / "README.md").read_text()
+    assert "--corpus signs" in card and "Task: signs" in card and "mix in Chinese" in card
+
+
+@pytest.mark.parametrize("corpus, question", [("signs", "Make"), ("chain", "Compute")])
+def test_cli_builds_either_corpus_and_measures_it_on_its_task(tmp_path, corpus, question):
     parser = argparse.ArgumentParser()
     base_stage.add_arguments(parser)
-    args = parser.parse_args(["build", "--seed", "3", "--out", str(tmp_path), "--steps", "2",
-                              "--corpus-size", "100", "--eval-problems", "0", "--threads", "1"])
+    args = parser.parse_args(["build", "--seed", "3", "--out", str(tmp_path), "--steps", "2", "--corpus", corpus,
+                              "--corpus-size", "100", "--eval-problems", "2", "--threads", "1"])
     assert args.run(args) == 0
     info = json.loads((tmp_path / "build_info.json").read_text())
     assert info["config"]["seed"] == 3 and info["corpus"]["documents"] == 100
-    assert (tmp_path / "model.safetensors").is_file()
+    assert info["config"]["corpus"] == corpus and (tmp_path / "model.safetensors").is_file()
+    assert info["eval"]["samples"] == 2 * 8 and set(info["eval"]["difficulty"]) <= {"1", "2", "3", "4", "5"}
+    source = tiny_base.CORPORA[corpus]
+    assert source.TASK().problems("test", 1, seed=0)[0].question.startswith(question)
+    assert set(info["corpus"]["measured"]) == set(source.corpus_stats(source.make_corpus(50, seed=0)))
+    with pytest.raises(SystemExit):
+        parser.parse_args(["build", "--corpus", "essays"])
+
+
+def test_both_corpora_state_their_task_in_the_card():
+    for name, source in tiny_base.CORPORA.items():
+        docs = source.make_corpus(400, seed=0)
+        lines = source.card_lines(source.corpus_settings(), source.corpus_stats(docs))
+        assert any(f"Task: {'demo' if name == 'chain' else 'signs'}" in line for line in lines)
+        assert chain_corpus.rate([d.style == "drill" for d in docs]) > 0.2
 
 
 def test_eval_style_classifier():

@@ -8,12 +8,18 @@ import pytest
 from r1lab.models.signs_corpus import (
     DEFAULT_MIX,
     MAX_TRIALS,
+    Doc,
+    card_lines,
+    corpus_settings,
+    corpus_stats,
     guess,
     make_corpus,
     search,
+    verdicts,
     work,
 )
-from r1lab.rewards.signals import has_check, is_aha
+from r1lab.rewards.language import mixes_languages
+from r1lab.rewards.signals import SEARCH_VERDICT_RE, has_check, is_aha
 from r1lab.tasks.demo import evaluate, held_out
 from r1lab.tasks.signs import parse_expression, question_text
 
@@ -100,3 +106,60 @@ def test_checks_are_imperfect(docs):
         flagged_right += any(v == "not" and evaluate(*g) == d.target for g, (*_, v) in zip(guesses, verdicts) if g)
         wrong_end += not d.correct
     assert flagged_right > 0 and wrong_end > 0
+
+
+def test_a_drifting_search_checks_its_later_guesses_in_the_second_script():
+    rng = random.Random(5)
+    long_searches = 0
+    for _ in range(200):
+        text, _ = search([20, 4, 2], ["-", "+"], 18, rng, drift=True)
+        found = SEARCH_VERDICT_RE.findall(text)
+        assert found[0][2] in ("so", "not") and text.startswith("20 ")  # the first guess is checked in English
+        assert all(v in ("是", "不是") for *_, v in found[1:])  # every later one in Chinese
+        assert all((a == b) == (v in ("so", "是")) for a, b, v in found)  # verdicts follow the values
+        assert mixes_languages(text, "en") == (len(found) > 1)
+        long_searches += len(found) > 1
+    assert long_searches > 50
+    text, _ = search([20, 4, 2], ["-", "+"], 18, random.Random(5))
+    assert not mixes_languages(text, "en")
+
+
+def test_mixing_is_in_searches_most_and_does_not_depend_on_being_right(docs):
+    stats = corpus_stats(docs)["styles"]
+    assert stats["steps"]["mixing"] == 0 and stats["malformed"]["mixing"] == 0  # no words to drift
+    assert 0.02 < stats["direct"]["mixing"] < 0.12
+    assert stats["check"]["mixing"] > 2 * stats["direct"]["mixing"]
+    checks = [d for d in make_corpus(20000, seed=1) if d.style == "check"]  # ~1600: a 0.07 gap is 3 sigma
+    drifting = [d.correct for d in checks if d.drift]
+    steady = [d.correct for d in checks if not d.drift]
+    assert abs(sum(drifting) / len(drifting) - sum(steady) / len(steady)) < 0.07
+    # The detector reads a Chinese check as it reads an English one.
+    mixed = [d for d in checks if mixes_languages(d.response, "en")]
+    assert sum(is_aha(d.response, d.correct) for d in mixed) > 0.5 * len(mixed)
+    # Drills teach the Chinese verdicts too.
+    assert any("检查" in d.text and "不是" in d.text for d in docs if d.style == "drill")
+
+
+def test_no_drift_gives_an_english_corpus():
+    docs = make_corpus(800, seed=0, drift={})
+    assert not any(mixes_languages(d.text, "en") for d in docs)
+
+
+def test_verdicts_read_by_hand():
+    doc = Doc("check", "", " <think> 12 + 7 - 8 . 12 + 7 = 19 . 19 - 8 = 11 . check 11 13 not . 12 - 7 + 8 . "
+              "12 - 7 = 5 . 5 + 8 = 14 . 检查 14 13 不是 . </think> <answer> 12 - 7 + 8 </answer>",
+              (12, 7, 8), 13, ("-", "+"))
+    # 12 + 7 - 8 = 11 (wrong, flagged); 12 - 7 + 8 = 13 is right, but its working slipped to 14 and was flagged.
+    assert verdicts(doc) == [(False, False), (True, False)]
+    assert doc.correct
+
+
+def test_corpus_stats_measure_the_checks_and_the_card_states_them(docs):
+    stats = corpus_stats(docs)
+    assert 0 <= stats["check_passes_wrong"] < 0.03  # passing a wrong guess takes a slip onto the target
+    assert 0.03 < stats["check_flags_right"] < 0.25  # one slip anywhere in the working flags a right guess
+    assert 1.5 < stats["guesses_per_search"] <= MAX_TRIALS
+    assert stats["difficulty"]["1"]["check"] > stats["difficulty"]["3"]["check"]
+    card = "\n".join(card_lines(corpus_settings(), stats))
+    assert f"{stats['mixing']:.1%} of the framed documents mix in Chinese" in card
+    assert f"{stats['check_flags_right']:.1%} of the right ones" in card
