@@ -27,7 +27,15 @@ from pathlib import Path
 import torch
 from pydantic import Field, field_validator
 
-from r1lab.config import GeneratorKey, Strict, SystemPromptKey, TemplateKey, add_config_flags, load_config
+from r1lab.config import (
+    DEFAULT_TASK,
+    GeneratorKey,
+    Strict,
+    SystemPromptKey,
+    TemplateKey,
+    add_config_flags,
+    load_config,
+)
 from r1lab.evaluation.metrics import mean_with_ci
 from r1lab.evaluation.runner import encode_prompts, evaluate_problems, summarize
 from r1lab.generation import make_generator
@@ -41,8 +49,8 @@ from r1lab.tasks import load_task
 class CompareConfig(Strict):
     models: dict[str, str] = Field(default_factory=dict, description="row name -> model (directory, hub id, "
                                    "tiny-base)")
-    task: str = Field("demo", description="demo, rg:<reasoning-gym dataset>, or a .jsonl/.parquet math problems "
-                      "file")
+    task: str = Field(DEFAULT_TASK, description="demo, signs, rg:<reasoning-gym dataset>, or a .jsonl/.parquet math "
+                      "problems file")
     problems: int = Field(64, ge=1, description="held-out problems")
     n: int = Field(4, ge=1, description="samples per problem")
     max_new_tokens: int = Field(96, ge=1, description="longest completion, in tokens")

@@ -26,7 +26,7 @@ from typing import Literal
 import torch
 from pydantic import Field
 
-from r1lab.config import GeneratorKey, Strict, add_config_flags, dump_yaml, load_config
+from r1lab.config import DEFAULT_TASK, GeneratorKey, Strict, add_config_flags, dump_yaml, load_config
 from r1lab.data.io import SFTExample, read_sft, write_sft
 from r1lab.generation import SamplingParams, make_generator
 from r1lab.models.loading import load_model
@@ -54,8 +54,8 @@ class FilterSection(Strict):
 
 class SampleConfig(Strict):
     model: str = Field("tiny-base", description="HF model directory or hub id, or tiny-base / smollm2-135m")
-    task: str = Field("demo", description="demo, rg:<reasoning-gym dataset>, or a .jsonl/.parquet math problems "
-                      "file")
+    task: str = Field(DEFAULT_TASK, description="demo, signs, rg:<reasoning-gym dataset>, or a .jsonl/.parquet math "
+                      "problems file")
     split: Literal["train", "test"] = Field("train", description="which split of the task to prompt with")
     problems: int = Field(64, ge=1, description="prompts drawn from the split")
     n: int = Field(8, ge=1, description="samples per prompt")

@@ -18,7 +18,7 @@ from r1lab.models.templates import R1_ZERO_TEMPLATE, choose_template
 from r1lab.stages import base as base_stage
 
 # A small model and corpus: the test checks the build's mechanics, not the shipped model's quality.
-SMALL = dict(corpus_size=400, steps=40, batch_size=16, warmup_steps=5, eval_problems=0, log_every=10, threads=1,
+SMALL = dict(corpus="signs", corpus_size=400, steps=40, batch_size=16, warmup_steps=5, eval_problems=0, log_every=10, threads=1,
              hidden_size=64, layers=2, heads=2, kv_heads=1, intermediate_size=128, learning_rate=3e-3)
 
 
@@ -83,9 +83,9 @@ def test_same_seed_same_tokenizer_and_weights(built, tmp_path):
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
-def test_the_default_corpus_is_the_signs_search(built):
+def test_a_signs_build_states_its_corpus_in_the_card(built):
     out, record = built
-    assert record["config"]["corpus"] == "signs"
+    assert record["config"]["corpus"] == "signs" and tiny_base.BaseBuildConfig().corpus == "chain"  # the shipped one
     assert record["corpus"]["measured"]["guesses_per_search"] > 1 and record["corpus"]["measured"]["mixing"] > 0
     card = (out / "README.md").read_text()
     assert "--corpus signs" in card and "Task: signs" in card and "mix in Chinese" in card
