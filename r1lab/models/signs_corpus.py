@@ -193,7 +193,8 @@ def make_corpus(n: int, seed: int, mix: dict[str, float] | None = None, drills: 
                 drift: dict[str, float] | None = None) -> list[Doc]:
     """About `n` documents (each style's share rounded) in shuffled order; framed documents use
     train-split problems only, so the held-out split stays unseen. `drift` is the share of each
-    style's writers who drift into the second script (a share of checks also sets the sheets')."""
+    style's writers who drift into the second script ("check" also sets the sheets' searches, "drill"
+    the share of compared-pairs drills in Chinese); {} gives an English corpus."""
     settings = corpus_settings(mix, drills, drift)
     mix, drills, drift = settings["mix"], settings["drills"], settings["drift"]
     unknown = set(mix) - set(STYLES)
