@@ -339,14 +339,20 @@ def rate(values) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
+def framed_by_style(docs: list) -> tuple[list, dict[str, list]]:
+    """The framed documents (all but drills), and the same grouped by style."""
+    framed = [d for d in docs if d.style != "drill"]
+    by_style: dict[str, list] = {}
+    for d in framed:
+        by_style.setdefault(d.style, []).append(d)
+    return framed, by_style
+
+
 def corpus_stats(docs: list[Doc]) -> dict:
     """What the corpus holds, measured on it: per framed style, the share of framed documents and how
     often their answer is right; per difficulty, how often steps and checked documents are right;
     how often a check caught a real slip; the share of documents that drift into the second script."""
-    framed = [d for d in docs if d.style != "drill"]
-    by_style: dict[str, list[Doc]] = {}
-    for d in framed:
-        by_style.setdefault(d.style, []).append(d)
+    framed, by_style = framed_by_style(docs)
     checks = by_style.get("check", [])
     difficulty: dict[str, dict[str, float]] = {}
     for k in sorted({len(d.ops) for d in framed}):

@@ -39,7 +39,7 @@ import itertools
 import random
 from dataclasses import asdict, dataclass
 
-from r1lab.models.corpus import DEFAULT_SLIPS, frame, rate, work_steps
+from r1lab.models.corpus import DEFAULT_SLIPS, frame, framed_by_style, rate, work_steps
 from r1lab.models.templates import R1_ZERO_TEMPLATE
 from r1lab.rewards.language import mixes_languages
 from r1lab.rewards.signals import GUESS_RE, SEARCH_VERDICT_RE
@@ -234,11 +234,9 @@ def corpus_stats(docs: list[Doc]) -> dict:
     """What the corpus holds, measured on it: per framed style, its share of the framed documents, how
     often their answer is right and how often they mix in the second script; per number of operations,
     how often each style is right; how often a check passed a wrong guess or flagged a right one."""
-    framed = [d for d in docs if d.style != "drill"]
-    by_style: dict[str, list[Doc]] = {}
-    for d in framed:
-        by_style.setdefault(d.style, []).append(d)
-    checked = [v for d in by_style.get("check", []) for v in verdicts(d)]
+    framed, by_style = framed_by_style(docs)
+    searches = [verdicts(d) for d in by_style.get("check", [])]
+    checked = [v for search_verdicts in searches for v in search_verdicts]
     return {
         "styles": {s: {"share_of_framed": len(v) / len(framed), "correct": rate(d.correct for d in v),
                        "mixing": rate(mixes_languages(d.response, "en") for d in v)}
@@ -246,7 +244,7 @@ def corpus_stats(docs: list[Doc]) -> dict:
         "difficulty": {str(k): {s: rate(d.correct for d in v if len(d.numbers) - 1 == k)
                                 for s, v in sorted(by_style.items()) if s != "malformed"}
                        for k in sorted({len(d.numbers) - 1 for d in framed})},
-        "guesses_per_search": rate(len(verdicts(d)) for d in by_style.get("check", [])),
+        "guesses_per_search": rate(len(v) for v in searches),
         "check_passes_wrong": rate(said for right, said in checked if not right),
         "check_flags_right": rate(not said for right, said in checked if right),
         "mixing": rate(mixes_languages(d.response, "en") for d in framed),

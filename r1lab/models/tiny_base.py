@@ -235,7 +235,7 @@ def sample_responses(model, tokenizer, prompts: list[str], n: int, max_new_token
 
 
 def evaluate_styles(model, tokenizer, task, n_problems: int, n_samples: int, temperature: float = 0.6,
-                    top_p: float = 0.95, max_new_tokens: int = 160) -> dict:
+                    top_p: float = 0.95, max_new_tokens: int = 128) -> dict:
     """pass@1 on the task's held-out problems (default: the R1 evaluation setting, temperature 0.6,
     top-p 0.95), overall, per response style and per difficulty (operations), with the emergence
     signals (check rate, aha rate, language mixing) and the mean length in tokens."""
