@@ -148,9 +148,9 @@ class DistributedConfig(Strict):
     max_staleness: int = Field(0, ge=0, description="how many updates rollouts may lag the trainer; 0 = synchronous")
 
 
-# The task of the embedded tiny base (r1lab/assets/tiny-base, pretrained on r1lab/models/corpus.py's
-# chains): the default of every stage that names a task.
-DEFAULT_TASK = "demo"
+# The task of the embedded tiny base (r1lab/assets/tiny-base, pretrained on r1lab/models/signs_corpus.py's
+# searches): the default of every stage that names a task.
+DEFAULT_TASK = "signs"
 
 
 class ZeroConfig(Strict):
@@ -158,7 +158,7 @@ class ZeroConfig(Strict):
     demo; r1lab/recipes/demo.yaml holds the demo's training settings."""
 
     model: str = Field("tiny-base", description="HF model directory or hub id, or tiny-base / smollm2-135m")
-    task: str = Field(DEFAULT_TASK, description="demo, humaneval, signs, rg:<reasoning-gym dataset>, code:<file>, hf:<dataset>, "
+    task: str = Field(DEFAULT_TASK, description="signs, demo, humaneval, rg:<reasoning-gym dataset>, code:<file>, hf:<dataset>, "
                       "a .jsonl/.json/.parquet/.csv math problems file, or your_task.py")
     task_options: dict[str, Any] = Field(default_factory=dict, description="options passed to the task's "
                                          "make_task, e.g. question_field, answer_field, test_fraction")

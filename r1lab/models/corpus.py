@@ -1,4 +1,5 @@
-"""The synthetic pretraining corpus of the embedded tiny base model: worked solutions to the demo task
+"""The chain corpus (`r1lab base build --corpus chain`; the embedded tiny base's until it moved to
+r1lab/models/signs_corpus.py): worked solutions to the chain task, named `demo`
 ("Compute 7 + 8 - 9 + 6 .", r1lab/tasks/demo.py) in the R1-Zero frame, written the way people
 write on the web: in mixed styles, with slips, now and then checked, now and then drifting into a
 second script, and with nothing that says which way of working is better.

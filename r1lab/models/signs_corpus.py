@@ -1,6 +1,6 @@
-"""A synthetic pretraining corpus for the signs task ("Make 12 : 7 ? 8 ? 3 ." -> "7 + 8 - 3",
-r1lab/tasks/signs.py) in the R1-Zero frame: mixed styles, slips, rare checks, and nothing that says
-which way of working is better.
+"""The synthetic pretraining corpus of the embedded tiny base model, for the signs task ("Make 12 :
+7 ? 8 ? 3 ." -> "7 + 8 - 3", r1lab/tasks/signs.py) in the R1-Zero frame: mixed styles, slips, rare
+checks, and nothing that says which way of working is better.
 
 Styles of a response (what follows "Assistant:"):
 

@@ -1,7 +1,7 @@
 """`r1lab base build`: make the embedded tiny base model from nothing, reproducibly from a seed.
 
-Reads top to bottom: synthetic corpus (r1lab/models/corpus.py for the demo task's chains, the shipped
-base's; r1lab/models/signs_corpus.py for the signs task) -> byte-level BPE tokenizer ->
+Reads top to bottom: synthetic corpus (r1lab/models/signs_corpus.py for the signs task's searches, the
+shipped base's; r1lab/models/corpus.py for the demo task's chains) -> byte-level BPE tokenizer ->
 Llama config -> pretraining (a plain AdamW loop, cosine schedule, loss on every real token) ->
 save (safetensors, tokenizer, generation config) -> a quick held-out evaluation per style that goes
 into the model card (README.md in the output directory).
@@ -47,10 +47,10 @@ class BaseBuildConfig(Strict):
     and its pretraining, and the held-out evaluation of its model card."""
 
     seed: int = Field(0, description="seed of the corpus, the initial weights and the batch order")
-    corpus: Literal["chain", "signs"] = Field(
-        "chain", description="what the base is pretrained on: 'chain' (r1lab/models/corpus.py, the demo "
-        "task's chains of additions; the shipped tiny-base) or 'signs' (r1lab/models/signs_corpus.py, the "
-        "signs task: a search in which checking pays)")
+    corpus: Literal["signs", "chain"] = Field(
+        "signs", description="what the base is pretrained on: 'signs' (r1lab/models/signs_corpus.py, the "
+        "signs task's searches, in which checking pays; the shipped tiny-base) or 'chain' "
+        "(r1lab/models/corpus.py, the demo task's chains of additions)")
     corpus_size: int = Field(24000, ge=10, description="documents in the pretraining corpus")
     vocab_size: int = Field(640, ge=300, description="tokenizer vocabulary: room for every number of a chain "
                             "and the second script's words as single tokens")
@@ -67,11 +67,11 @@ class BaseBuildConfig(Strict):
     min_lr_ratio: float = Field(0.1, ge=0, le=1, description="cosine decay ends at learning_rate x this")
     warmup_steps: int = Field(100, ge=0, description="linear warmup steps")
     weight_decay: float = Field(0.1, ge=0, description="AdamW weight decay")
-    threads: int = Field(1, ge=1, description="torch threads (the weights depend on it)")
+    threads: int = Field(2, ge=1, description="torch threads (the weights depend on it)")
     eval_problems: int = Field(64, ge=0, description="held-out problems of the corpus's task for the model "
                                "card; 0 skips the evaluation")
     eval_samples: int = Field(8, ge=1, description="samples per held-out problem for the model card")
-    eval_max_new_tokens: int = Field(128, ge=1, description="longest response of the model card's "
+    eval_max_new_tokens: int = Field(160, ge=1, description="longest response of the model card's "
                                      "evaluation, in tokens (a signs search of four guesses needs up to 160)")
     log_every: int = Field(50, ge=1, description="print the loss every N steps")
 

@@ -30,7 +30,7 @@ def add_arguments(base) -> None:
     p.add_argument("--out", default=str(TINY_BASE_DIR), help="model directory (default: the package's)")
     p.add_argument("--steps", type=int, default=None, help="pretraining steps")
     p.add_argument("--corpus", choices=("signs", "chain"), default=None, help="what to pretrain on: the signs "
-                   "task's corpus (the demo's) or the chain task's")
+                   "task's corpus (the shipped base's, the default) or the chain task's")
     p.add_argument("--corpus-size", type=int, default=None, help="corpus documents")
     p.add_argument("--eval-problems", type=int, default=None, help="held-out problems for the model card "
                    "(0 skips the evaluation)")

@@ -49,7 +49,7 @@ from r1lab.tasks import load_task
 class CompareConfig(Strict):
     models: dict[str, str] = Field(default_factory=dict, description="row name -> model (directory, hub id, "
                                    "tiny-base)")
-    task: str = Field(DEFAULT_TASK, description="demo, signs, rg:<reasoning-gym dataset>, or a .jsonl/.parquet math "
+    task: str = Field(DEFAULT_TASK, description="signs, demo, rg:<reasoning-gym dataset>, or a .jsonl/.parquet math "
                       "problems file")
     problems: int = Field(64, ge=1, description="held-out problems")
     n: int = Field(4, ge=1, description="samples per problem")

@@ -54,7 +54,7 @@ class FilterSection(Strict):
 
 class SampleConfig(Strict):
     model: str = Field("tiny-base", description="HF model directory or hub id, or tiny-base / smollm2-135m")
-    task: str = Field(DEFAULT_TASK, description="demo, signs, rg:<reasoning-gym dataset>, or a .jsonl/.parquet math "
+    task: str = Field(DEFAULT_TASK, description="signs, demo, rg:<reasoning-gym dataset>, or a .jsonl/.parquet math "
                       "problems file")
     split: Literal["train", "test"] = Field("train", description="which split of the task to prompt with")
     problems: int = Field(64, ge=1, description="prompts drawn from the split")

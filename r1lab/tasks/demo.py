@@ -1,4 +1,5 @@
-"""The demo task: evaluate a chain of additions and subtractions of digits ("Compute 7 + 8 - 9 + 6 .").
+"""The chain task (named `demo`, the demo's first task; `r1lab demo` now runs `signs`): evaluate a chain
+of additions and subtractions of digits ("Compute 7 + 8 - 9 + 6 .").
 
 Chosen so that a model of about a million parameters can learn every single step (a value below 60
 plus or minus a digit) but slips now and then, more often on steps that carry or borrow across a

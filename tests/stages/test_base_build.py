@@ -85,7 +85,7 @@ def test_same_seed_same_tokenizer_and_weights(built, tmp_path):
 
 def test_a_signs_build_states_its_corpus_in_the_card(built):
     out, record = built
-    assert record["config"]["corpus"] == "signs" and tiny_base.BaseBuildConfig().corpus == "chain"  # the shipped one
+    assert record["config"]["corpus"] == "signs" and tiny_base.BaseBuildConfig().corpus == "signs"  # the shipped one
     assert record["corpus"]["measured"]["guesses_per_search"] > 1 and record["corpus"]["measured"]["mixing"] > 0
     card = (out / "README.md").read_text()
     assert "--corpus signs" in card and "Task: signs" in card and "mix in Chinese" in card

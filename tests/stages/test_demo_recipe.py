@@ -19,7 +19,7 @@ EVAL_SIGNALS = ("eval/pass@1", "eval/check_rate", "eval/aha_rate", "eval/reflect
 def test_demo_recipe_evaluates_along_the_way():
     cfg = load_config(ZeroConfig, DEMO_RECIPE, [])
     assert cfg.eval_every > 0 and cfg.steps % cfg.eval_every == 0  # the accuracy curve has points
-    assert cfg.task == "demo" and cfg.model == "tiny-base"
+    assert cfg.task == "signs" and cfg.model == "tiny-base"
 
 
 @pytest.mark.skipif(not (TINY_BASE_DIR / "model.safetensors").is_file(), reason="tiny-base not built")
