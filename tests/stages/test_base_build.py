@@ -11,6 +11,7 @@ from safetensors.torch import load_file
 from tokenizers import Tokenizer
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
+from r1lab.config import DEFAULT_TASK
 from r1lab.models import corpus as chain_corpus
 from r1lab.models import signs_corpus, tiny_base
 from r1lab.models.loading import TINY_BASE_DIR
@@ -137,3 +138,12 @@ def test_shipped_model_is_complete():
     size = sum(f.stat().st_size for f in TINY_BASE_DIR.iterdir())
     assert size < 20e6
     assert "How it was made" in (TINY_BASE_DIR / "README.md").read_text()
+
+
+@pytest.mark.skipif(not (TINY_BASE_DIR / "build_info.json").is_file(), reason="tiny-base not built")
+def test_build_defaults_rebuild_the_shipped_model():
+    """`r1lab base build --seed 0` (the defaults) is the recipe of the shipped tiny-base, and the demo's task is
+    the one its corpus was written for."""
+    shipped = json.loads((TINY_BASE_DIR / "build_info.json").read_text())
+    assert shipped["config"] == tiny_base.BaseBuildConfig().model_dump()
+    assert tiny_base.CORPORA[shipped["config"]["corpus"]].TASK.name == DEFAULT_TASK
