@@ -32,7 +32,7 @@ def test_student_learns_the_teachers_verified_traces(tiny_r1, tmp_path):
     tokenizer.save_pretrained(student_dir)
 
     cfg = DistillConfig(teacher=teacher, student=str(student_dir),
-                        sample={"problems": 1, "seed": 3, "n": 4, "temperature": 0.7, "max_new_tokens": 24,
+                        sample={"task": "demo", "problems": 1, "seed": 3, "n": 4, "temperature": 0.7, "max_new_tokens": 24,
                                 "max_per_prompt": 1},
                         sft={"epochs": 10, "batch_size": 1, "learning_rate": 1e-2})
     s = run_distill(cfg, tmp_path / "distill", progress=False)

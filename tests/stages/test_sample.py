@@ -45,7 +45,7 @@ def test_sample_keeps_verified_readable_completions(tiny_r1, tmp_path):
     run_sft(SFTConfig(model=tiny_r1, data=str(sft_data), epochs=60, batch_size=8, learning_rate=5e-3,
                       warmup_steps=2), tmp_path / "sft", progress=False)
 
-    cfg = SampleConfig(model=str(tmp_path / "sft" / "final_model"), problems=2, seed=5, n=6, temperature=0.7,
+    cfg = SampleConfig(model=str(tmp_path / "sft" / "final_model"), task="demo", problems=2, seed=5, n=6, temperature=0.7,
                        max_new_tokens=40, max_per_prompt=2)
     stats = run_sample(cfg, tmp_path / "sample", progress=False)
     assert sum(stats["outcomes"].values()) == 12
