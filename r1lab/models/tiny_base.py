@@ -336,7 +336,8 @@ def save(model, tokenizer, out: Path, record: dict) -> None:
 
 def model_card(record: dict) -> str:
     cfg, corpus = record["config"], record["corpus"]
-    source = CORPORA[cfg.get("corpus", "chain")]  # builds before the corpus choice were all chain bases
+    corpus_name = cfg.get("corpus", "chain")  # builds before the corpus choice were all chain bases
+    source = CORPORA[corpus_name]
     lines = [
         "# tiny-base: r1lab's embedded base model",
         "",
@@ -353,7 +354,7 @@ def model_card(record: dict) -> str:
         "",
         "## How it was made",
         "",
-        f"`r1lab base build --seed {cfg['seed']} --corpus {cfg.get('corpus', 'chain')} --steps {cfg['steps']} "
+        f"`r1lab base build --seed {cfg['seed']} --corpus {corpus_name} --steps {cfg['steps']} "
         f"--corpus-size {cfg['corpus_size']} --threads {cfg['threads']}` (code: `r1lab/models/tiny_base.py`): "
         f"{record['train_seconds'] / 60:.1f} min of pretraining, {record['build_seconds'] / 60:.1f} min "
         f"in all with the evaluation below, on a shared 2-core CPU with {cfg['threads']} torch thread(s).",
