@@ -109,24 +109,34 @@ def _sum_value(expression: str) -> int:
 
 
 def _search_corrected(think: str, answer: str | None) -> bool:
-    """A guess whose check found it wrong, and an answer that puts other signs between the same numbers
-    and makes the target the check named: "7 + 8 + 3 . 7 + 8 = 15 . 15 + 3 = 18 . check 18 12 not . 7 + 8
-    - 3 . ... check 12 12 so ." answering 7 + 8 - 3. The flagged guess must really miss the target (a
-    check whose working slipped flags a right guess), judged by its own value, not the working's."""
+    """A guess whose check found it wrong, then another guess whose own check found it right, given as
+    the answer: "7 + 8 + 3 . 7 + 8 = 15 . 15 + 3 = 18 . check 18 12 not . 7 + 8 - 3 . 7 + 8 = 15 . 15 -
+    3 = 12 . check 12 12 so ." answering 7 + 8 - 3. The flagged guess must really miss the target (a
+    check whose working slipped flags a right guess), judged by its own value, not the working's. The
+    answer must be the guess a later check confirmed ("so", with the value reached equal to the target):
+    an answer the search never worked out, right by luck after a rejected guess, corrected nothing."""
     if answer is None or not re.fullmatch(r"\s*\d+(?:\s*[-+]\s*\d+)*\s*\.?\s*", answer):
         return False
+    answered = _left(answer.rstrip(" ."))
     guesses = list(GUESS_RE.finditer(think))
-    for verdict in SEARCH_VERDICT_RE.finditer(think):
-        if verdict.group(3) not in ("not", "不是"):
-            continue
+    verdicts = list(SEARCH_VERDICT_RE.finditer(think))
+
+    def guess_checked(verdict: re.Match) -> str | None:
         before = [g.group(1) for g in guesses if g.end() <= verdict.start()]
-        target = int(verdict.group(2))
-        if not before or _sum_value(before[-1]) == target:
+        return _left(before[-1]) if before else None
+
+    for k, rejected in enumerate(verdicts):
+        flagged = guess_checked(rejected)
+        target = int(rejected.group(2))
+        if rejected.group(3) not in ("not", "不是") or flagged is None or _sum_value(flagged) == target:
             continue
-        # Another choice of signs for the same numbers, making the target.
-        same_numbers = re.findall(r"\d+", answer) == re.findall(r"\d+", before[-1])
-        if same_numbers and _left(answer.rstrip(" .")) != _left(before[-1]) and _sum_value(answer) == target:
-            return True
+        # Another choice of signs for the same numbers, checked against the same target and confirmed.
+        if re.findall(r"\d+", answered) != re.findall(r"\d+", flagged) or answered == flagged:
+            continue
+        for confirmed in verdicts[k + 1:]:
+            if (confirmed.group(3) in ("so", "是") and guess_checked(confirmed) == answered
+                    and int(confirmed.group(1)) == int(confirmed.group(2)) == target):
+                return True
     return False
 
 
@@ -154,8 +164,8 @@ def is_aha(response: str, correct: bool) -> bool:
     is an aha; a right guess that a slipped check flagged, guessed again and answered is not.
 
     In a search (the signs task), a guess checked against the target and found to miss it ("check 18 12
-    not ."), then another guess that makes the target given as the answer, is an aha (see
-    `_search_corrected`)."""
+    not ."), then another guess whose own check confirms the target ("check 12 12 so .") given as the
+    answer, is an aha (see `_search_corrected`)."""
     if not correct:
         return False
     think = reasoning_text(response)

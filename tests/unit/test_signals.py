@@ -190,10 +190,23 @@ SEARCH_MISCOPIED = (" <think> 7 + 8 + 3 . 7 + 8 = 15 . 15 + 3 = 18 . check 18 13
 # ... and a guess flagged, then given as the answer anyway.
 SEARCH_KEPT = (" <think> 7 + 8 + 3 . 7 + 8 = 15 . 15 + 3 = 18 . check 18 12 not . </think> "
                "<answer> 7 + 8 + 3 </answer>")
+# A guess flagged, then a right answer the search never worked out: right by luck, not by a check ...
+SEARCH_UNWORKED = (" <think> 7 + 8 + 3 . 7 + 8 = 15 . 15 + 3 = 18 . check 18 12 not . </think> "
+                   "<answer> 7 + 8 - 3 </answer>")
+# ... worked out, but its own check said "not" (the working slipped) and it was answered anyway ...
+SEARCH_UNCONFIRMED = (" <think> 7 + 8 + 3 . 7 + 8 = 15 . 15 + 3 = 18 . check 18 12 not . 7 + 8 - 3 . 7 + 8 = 15 . "
+                      "15 - 3 = 13 . check 13 12 not . </think> <answer> 7 + 8 - 3 </answer>")
+# ... a check that says "so" to a value that is not the target ...
+SEARCH_FALSE_YES = (" <think> 7 + 8 + 3 . 7 + 8 = 15 . 15 + 3 = 18 . check 18 12 not . 7 + 8 - 3 . 7 + 8 = 15 . "
+                    "15 - 3 = 13 . check 13 12 so . </think> <answer> 7 + 8 - 3 </answer>")
+# ... and a confirmed guess that is not what was answered (the guess written 7 - 8 + 3, worked as 7 + 8 - 3).
+SEARCH_ANSWER_NOT_CHECKED = (" <think> 7 + 8 + 3 . 7 + 8 = 15 . 15 + 3 = 18 . check 18 12 not . 7 - 8 + 3 . "
+                             "7 + 8 = 15 . 15 - 3 = 12 . check 12 12 so . </think> <answer> 7 + 8 - 3 </answer>")
 
 
 @pytest.mark.parametrize("text", [SEARCH_AHA, SEARCH_AHA_CJK, SEARCH_AHA_THIRD, SEARCH_FIRST_RIGHT, SEARCH_FALSE_FLAG,
-                                  SEARCH_MISCOPIED, SEARCH_KEPT])
+                                  SEARCH_MISCOPIED, SEARCH_KEPT, SEARCH_UNWORKED, SEARCH_UNCONFIRMED, SEARCH_FALSE_YES,
+                                  SEARCH_ANSWER_NOT_CHECKED])
 def test_search_checks_are_found(text):
     assert has_check(text)
 
@@ -207,7 +220,8 @@ def test_search_aha_positives(text):
     (SEARCH_AHA, False),  # the verifier's verdict rules
     (SEARCH_FIRST_RIGHT, True), (SEARCH_FALSE_FLAG, True), (SEARCH_MISCOPIED, True),
     # Judged as if right, so that the detector's rule rejects it, not the verdict.
-    (SEARCH_KEPT, True),
+    (SEARCH_KEPT, True), (SEARCH_UNWORKED, True), (SEARCH_UNCONFIRMED, True), (SEARCH_FALSE_YES, True),
+    (SEARCH_ANSWER_NOT_CHECKED, True),
     # A bare sum that is not checked against a target, and an answer that is not a sum.
     (" <think> 7 + 8 + 3 . 7 + 8 - 3 . </think> <answer> 7 + 8 - 3 </answer>", True),
     (SEARCH_AHA.replace("<answer> 7 + 8 - 3", "<answer> 12"), True),
