@@ -151,6 +151,12 @@ class DistributedConfig(Strict):
 # The task of the embedded tiny base (r1lab/assets/tiny-base, pretrained on r1lab/models/signs_corpus.py's
 # searches): the default of every stage that names a task.
 DEFAULT_TASK = "signs"
+# The completion budget of every stage that samples for training or selection (zero, rl, sample,
+# compare), sized for the default task on the embedded base: a search of up to four guesses, each worked
+# out and checked, which RL makes longer (benchmarks/NOTES.md has the lengths the demo reaches); cut
+# shorter, the longest searches would be scored as truncated. Held-out evals have their own, longer
+# budget (r1lab/stages/eval.py).
+DEFAULT_MAX_NEW_TOKENS = 160
 
 
 class ZeroConfig(Strict):
@@ -192,7 +198,7 @@ class ZeroConfig(Strict):
     # A group needs two samples, or every advantage is 0.
     samples_per_prompt: int = Field(8, ge=2, description="G: completions sampled per prompt (one group)")
     micro_batch_size: int = Field(32, ge=1, description="sequences per forward pass in the update")
-    max_new_tokens: int = Field(96, ge=1, description="longest completion, in tokens")
+    max_new_tokens: int = Field(DEFAULT_MAX_NEW_TOKENS, ge=1, description="longest completion, in tokens")
     # verl's filter_overlong_prompts: truncating a question would change it.
     max_prompt_length: int | None = Field(None, ge=1, description="prompts longer than this (tokens) are left out, "
                                           "with a warning; null: the model's context minus max_new_tokens")

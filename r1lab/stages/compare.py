@@ -28,6 +28,7 @@ import torch
 from pydantic import Field, field_validator
 
 from r1lab.config import (
+    DEFAULT_MAX_NEW_TOKENS,
     DEFAULT_TASK,
     GeneratorKey,
     Strict,
@@ -53,7 +54,7 @@ class CompareConfig(Strict):
                       "problems file")
     problems: int = Field(64, ge=1, description="held-out problems")
     n: int = Field(4, ge=1, description="samples per problem")
-    max_new_tokens: int = Field(96, ge=1, description="longest completion, in tokens")
+    max_new_tokens: int = Field(DEFAULT_MAX_NEW_TOKENS, ge=1, description="longest completion, in tokens")
     temperature: float = Field(0.6, gt=0, description="sampling temperature (R1's protocol: 0.6)")
     top_p: float = Field(0.95, gt=0, le=1, description="nucleus sampling (R1's protocol: 0.95)")
     template: TemplateKey = "auto"

@@ -26,7 +26,15 @@ from typing import Literal
 import torch
 from pydantic import Field
 
-from r1lab.config import DEFAULT_TASK, GeneratorKey, Strict, add_config_flags, dump_yaml, load_config
+from r1lab.config import (
+    DEFAULT_MAX_NEW_TOKENS,
+    DEFAULT_TASK,
+    GeneratorKey,
+    Strict,
+    add_config_flags,
+    dump_yaml,
+    load_config,
+)
 from r1lab.data.io import SFTExample, read_sft, write_sft
 from r1lab.generation import SamplingParams, make_generator
 from r1lab.models.loading import load_model
@@ -59,7 +67,7 @@ class SampleConfig(Strict):
     split: Literal["train", "test"] = Field("train", description="which split of the task to prompt with")
     problems: int = Field(64, ge=1, description="prompts drawn from the split")
     n: int = Field(8, ge=1, description="samples per prompt")
-    max_new_tokens: int = Field(96, ge=1, description="longest completion, in tokens")
+    max_new_tokens: int = Field(DEFAULT_MAX_NEW_TOKENS, ge=1, description="longest completion, in tokens")
     temperature: float = Field(1.0, gt=0, description="sampling temperature")
     top_p: float = Field(1.0, gt=0, le=1, description="nucleus sampling")
     template: Literal["auto", "r1_zero", "chat"] = Field("auto", description="auto: r1_zero for base models, "

@@ -163,3 +163,18 @@ def test_corpus_stats_measure_the_checks_and_the_card_states_them(docs):
     card = "\n".join(card_lines(corpus_settings(), stats))
     assert f"{stats['mixing']:.1%} of the framed documents mix in Chinese" in card
     assert f"{stats['check_flags_right']:.1%} of the right ones" in card
+
+
+def test_the_default_completion_budget_holds_every_search_the_base_learned(docs):
+    # A stage run bare (`r1lab zero`, sample, compare) samples the default task on the embedded base: its
+    # budget must hold the longest completion of the corpus the base learned from, or searches are cut.
+    from transformers import AutoTokenizer
+
+    from r1lab.config import DEFAULT_MAX_NEW_TOKENS, DEFAULT_TASK
+    from r1lab.models.loading import TINY_BASE_DIR
+
+    assert DEFAULT_TASK == "signs"
+    tokenizer = AutoTokenizer.from_pretrained(TINY_BASE_DIR)
+    longest = max(len(tokenizer(d.text[len(d.prompt):], add_special_tokens=False).input_ids)
+                  for d in docs if d.style != "drill")
+    assert 0 < longest <= DEFAULT_MAX_NEW_TOKENS
