@@ -152,7 +152,7 @@ class DistributedConfig(Strict):
 # searches): the default of every stage that names a task.
 DEFAULT_TASK = "signs"
 # The completion budget of every stage that samples for training or selection (zero, rl, sample,
-# compare), sized for the default task on the embedded base: a search of up to four guesses, each worked
+# compare, and the base build's model-card evaluation), sized for the default task on the embedded base: a search of up to four guesses, each worked
 # out and checked, which RL makes longer (benchmarks/NOTES.md has the lengths the demo reaches); cut
 # shorter, the longest searches would be scored as truncated. Held-out evals have their own, longer
 # budget (r1lab/stages/eval.py).

@@ -27,7 +27,7 @@ from pydantic import Field
 from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 
-from r1lab.config import Strict
+from r1lab.config import DEFAULT_MAX_NEW_TOKENS, Strict
 from r1lab.models import corpus as chain_corpus
 from r1lab.models import signs_corpus
 from r1lab.models.corpus import rate
@@ -71,8 +71,8 @@ class BaseBuildConfig(Strict):
     eval_problems: int = Field(64, ge=0, description="held-out problems of the corpus's task for the model "
                                "card; 0 skips the evaluation")
     eval_samples: int = Field(8, ge=1, description="samples per held-out problem for the model card")
-    eval_max_new_tokens: int = Field(160, ge=1, description="longest response of the model card's "
-                                     "evaluation, in tokens (a signs search of four guesses needs up to 160)")
+    eval_max_new_tokens: int = Field(DEFAULT_MAX_NEW_TOKENS, ge=1, description="longest response of the model card's "
+                                     "evaluation, in tokens (the training stages' default: room for a signs search)")
     log_every: int = Field(50, ge=1, description="print the loss every N steps")
 
 
