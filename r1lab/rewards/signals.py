@@ -119,24 +119,23 @@ def _search_corrected(think: str, answer: str | None) -> bool:
         return False
     answered = _left(answer.rstrip(" ."))
     guesses = list(GUESS_RE.finditer(think))
-    verdicts = list(SEARCH_VERDICT_RE.finditer(think))
-
-    def guess_checked(verdict: re.Match) -> str | None:
+    # Each verdict with the guess it checks: the last one written before it.
+    checks = []
+    for verdict in SEARCH_VERDICT_RE.finditer(think):
         before = [g.group(1) for g in guesses if g.end() <= verdict.start()]
-        return _left(before[-1]) if before else None
-
-    for k, rejected in enumerate(verdicts):
-        flagged = guess_checked(rejected)
+        if before:
+            checks.append((verdict, _left(before[-1])))
+    for k, (rejected, flagged) in enumerate(checks):
         target = int(rejected.group(2))
-        if rejected.group(3) not in ("not", "不是") or flagged is None or _sum_value(flagged) == target:
+        if rejected.group(3) not in ("not", "不是") or _sum_value(flagged) == target:
             continue
         # Another choice of signs for the same numbers, checked against the same target and confirmed.
         if re.findall(r"\d+", answered) != re.findall(r"\d+", flagged) or answered == flagged:
             continue
-        for confirmed in verdicts[k + 1:]:
-            if (confirmed.group(3) in ("so", "是") and guess_checked(confirmed) == answered
-                    and int(confirmed.group(1)) == int(confirmed.group(2)) == target):
-                return True
+        if any(confirmed.group(3) in ("so", "是") and guess == answered
+               and int(confirmed.group(1)) == int(confirmed.group(2)) == target
+               for confirmed, guess in checks[k + 1:]):
+            return True
     return False
 
 
